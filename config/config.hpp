@@ -1,0 +1,115 @@
+// causeway configuration: plain, validated structs. yaml-cpp never leaves config/.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace causeway::config {
+
+using Millis = std::chrono::milliseconds;
+
+struct Listener {
+  std::string name = "main";
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 16033;
+};
+
+enum class ServerRole { Auto, Primary, Replica };
+
+struct Server {
+  std::string name;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 3306;
+  ServerRole role = ServerRole::Auto;  // Auto: decided by the monitor (read_only)
+  unsigned weight = 1;                 // for load balancing over replicas
+};
+
+enum class AuthPlugin { MysqlNativePassword, CachingSha2Password };
+
+struct User {
+  std::string name;
+  // Exactly one of these is set. `password` is clear text; `password_hash` is the
+  // mysql_native_password double-SHA1 hash as MySQL/MariaDB store it: "*" + 40 hex digits.
+  std::optional<std::string> password;
+  std::optional<std::string> password_hash;
+  AuthPlugin auth_plugin = AuthPlugin::MysqlNativePassword;  // what the proxy asks clients for
+};
+
+struct Credentials {
+  std::string user;
+  std::string password;
+};
+
+struct Tls {
+  std::string cert_file;  // empty: TLS to clients disabled
+  std::string key_file;
+  bool require = false;  // refuse clients that do not switch to TLS
+  bool enabled() const { return !cert_file.empty(); }
+};
+
+struct Limits {
+  std::uint32_t max_client_connections = 10000;
+  std::uint64_t max_packet_size = 64ull * 1024 * 1024;  // bytes, one logical packet
+};
+
+struct Timeouts {
+  Millis handshake{10'000};        // client must finish authentication within this
+  Millis client_idle{28'800'000};  // like wait_timeout (8h)
+  Millis backend_connect{5'000};
+  Millis shutdown_grace{30'000};   // SIGTERM: how long running statements may finish
+};
+
+struct Status {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: status port disabled
+};
+
+struct Config {
+  std::vector<Listener> listeners;  // at least one
+  std::vector<Server> servers;      // at least one
+  std::vector<User> users;          // at least one
+  std::string server_version;       // empty: mirror the primary's version string
+  unsigned workers = 0;             // 0: one per core
+  Tls tls;
+  Limits limits;
+  Timeouts timeouts;
+  std::optional<Credentials> monitor;      // account the health monitor uses
+  std::optional<Credentials> replication;  // account the binlog client uses
+  Status status;
+  std::string log_level = "info";
+};
+
+// One located problem in a config file: "servers[1].port" at 12:9.
+struct Issue {
+  std::string path;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+  std::string message;
+  std::string to_string() const;  // "servers[1].port (12:9): must be 1..65535"
+};
+
+// Thrown by load() when the file cannot be read, is not YAML, or fails validation.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(std::vector<Issue> issues);
+  const std::vector<Issue>& issues() const { return issues_; }
+
+ private:
+  std::vector<Issue> issues_;
+};
+
+// Parse and validate. Collects every problem it can before throwing.
+Config load_file(const std::string& path);
+Config load_string(const std::string& yaml, const std::string& source_name = "<string>");
+
+// Human summary for `causeway --check` (no secrets).
+std::string summary(const Config&);
+
+const char* to_string(AuthPlugin);
+const char* to_string(ServerRole);
+
+}  // namespace causeway::config
