@@ -1,0 +1,199 @@
+#include "proxy/backend.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "proxy/protocol/constants.hpp"
+
+namespace causeway::proxy {
+
+namespace pr = protocol;
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace {
+
+// Capabilities causeway may ask a backend for on a client's behalf. Compression and TLS
+// belong to each hop; query attributes and optional metadata change the bytes relayed.
+constexpr pr::Caps relayable_caps =
+    pr::cap::long_password | pr::cap::found_rows | pr::cap::long_flag | pr::cap::connect_with_db |
+    pr::cap::no_schema | pr::cap::odbc | pr::cap::local_files | pr::cap::ignore_space | pr::cap::protocol_41 |
+    pr::cap::interactive | pr::cap::ignore_sigpipe | pr::cap::transactions | pr::cap::secure_connection |
+    pr::cap::multi_statements | pr::cap::multi_results | pr::cap::ps_multi_results | pr::cap::plugin_auth |
+    pr::cap::connect_attrs | pr::cap::plugin_auth_lenenc_data | pr::cap::can_handle_expired_passwords |
+    pr::cap::session_track | pr::cap::deprecate_eof;
+
+}  // namespace
+
+Backend::Backend(asio::any_io_executor ex, Endpoint endpoint)
+    : socket_(std::move(ex)), endpoint_(std::move(endpoint)), reader_(1024u * 1024 * 1024, 64 * 1024) {}
+
+BackendError Backend::local_error(std::string message) const {
+  return BackendError{pr::make_err(pr::er::backend_unavailable, "HY000",
+                                   fmt::format("causeway: backend '{}' ({}:{}): {}", endpoint_.name, endpoint_.host,
+                                               endpoint_.port, message)),
+                      false};
+}
+
+awaitable<std::optional<BackendError>> Backend::connect(const BackendLogin& login, std::chrono::milliseconds timeout) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(endpoint_.host, ec);
+  tcp::endpoint target;
+  if (ec) {
+    tcp::resolver resolver(socket_.get_executor());
+    auto results = co_await resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port), use_ec(ec));
+    if (ec || results.empty()) co_return local_error("cannot resolve host: " + ec.message());
+    target = *results.begin();
+  } else {
+    target = tcp::endpoint(address, endpoint_.port);
+  }
+  asio::steady_timer timer(socket_.get_executor());
+  timer.expires_after(timeout);
+  auto done = co_await (socket_.async_connect(target, use_ec(ec)) || timer.async_wait(use_awaitable));
+  if (done.index() == 1) {
+    close();
+    co_return local_error(fmt::format("connect timed out after {} ms", timeout.count()));
+  }
+  if (ec) co_return local_error("cannot connect: " + ec.message());
+  socket_.set_option(tcp::no_delay(true), ec);
+  // Bound the whole login by the same timeout: a server that accepts and stays silent
+  // must not hold the client forever.
+  timer.expires_after(timeout);
+  auto result = co_await (login_with(login) || timer.async_wait(use_awaitable));
+  if (result.index() == 1) {
+    close();
+    co_return local_error(fmt::format("login timed out after {} ms", timeout.count()));
+  }
+  co_return std::get<0>(std::move(result));
+}
+
+awaitable<std::optional<BackendError>> Backend::read_packet(pr::Packet& out) {
+  for (;;) {
+    std::error_code pec;
+    const auto st = reader_.next(out, pec);
+    if (st == pr::FrameStatus::packet) co_return std::nullopt;
+    if (st == pr::FrameStatus::error) co_return local_error("protocol error during login: " + pec.message());
+    boost::system::error_code ec;
+    co_await read_more(ec);
+    if (ec) co_return local_error("connection lost during login: " + ec.message());
+  }
+}
+
+awaitable<std::optional<BackendError>> Backend::send(std::uint8_t seq, pr::Bytes payload) {
+  scratch_.clear();
+  pr::append_packet(scratch_, seq, payload);
+  boost::system::error_code ec;
+  co_await write(asio::buffer(scratch_), ec);
+  if (ec) co_return local_error("connection lost during login: " + ec.message());
+  co_return std::nullopt;
+}
+
+namespace {
+
+// The first answer to a plugin's challenge; nullopt when causeway lacks what it needs.
+std::optional<std::string> plugin_response(std::string_view plugin, pr::Bytes nonce, const BackendLogin& login) {
+  if (plugin == pr::native_password_plugin) {
+    if (login.password) return pr::auth::native_scramble(*login.password, nonce);
+    if (login.sha1_password) {
+      const auto s = pr::auth::native_scramble_from_sha1(*login.sha1_password, nonce);
+      return std::string(reinterpret_cast<const char*>(s.data()), s.size());
+    }
+    return std::nullopt;
+  }
+  if (plugin == pr::caching_sha2_plugin) {
+    if (login.password) return pr::auth::sha2_scramble(*login.password, nonce);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& login) {
+  pr::Packet pkt;
+  if (auto err = co_await read_packet(pkt)) co_return err;
+  if (pr::is_err(pkt.payload)) {
+    BackendError e{{}, true};
+    (void)pr::decode_err(pkt.payload, pr::cap::protocol_41, e.err);
+    co_return e;
+  }
+  if (auto ec = pr::decode_handshake(pkt.payload, handshake_)) co_return local_error("bad handshake: " + ec.message());
+
+  caps_ = (login.caps & relayable_caps & handshake_.capabilities) | pr::cap::protocol_41 | pr::cap::long_password;
+  if (login.database.empty()) caps_ &= ~pr::cap::connect_with_db;
+  else caps_ |= pr::cap::connect_with_db;
+
+  std::string plugin = handshake_.auth_plugin;
+  std::string nonce(reinterpret_cast<const char*>(handshake_.nonce.data()), handshake_.nonce.size());
+  auto first = plugin_response(plugin, pr::as_bytes(nonce), login);
+  if (!first) {
+    // Answer with native and let the server switch us to what the account uses.
+    plugin = pr::native_password_plugin;
+    first = plugin_response(plugin, pr::as_bytes(nonce), login);
+    if (!first) co_return local_error("no credentials to answer the server's authentication");
+  }
+  pr::HandshakeResponse resp;
+  resp.capabilities = caps_;
+  resp.max_packet_size = 1024u * 1024 * 1024;
+  resp.charset = login.charset;
+  resp.username = login.user;
+  resp.auth_response = *first;
+  resp.database = login.database;
+  resp.auth_plugin = plugin;
+  resp.connect_attrs = login.connect_attrs;
+  scratch_.clear();
+  std::vector<std::uint8_t> payload;
+  pr::encode_handshake_response(resp, payload);
+  std::uint8_t seq = static_cast<std::uint8_t>(pkt.seq + 1);
+  if (auto err = co_await send(seq, payload)) co_return err;
+
+  for (;;) {
+    if (auto err = co_await read_packet(pkt)) co_return err;
+    seq = static_cast<std::uint8_t>(pkt.seq + 1);
+    const pr::Bytes p = pkt.payload;
+    if (pr::is_ok(p)) co_return std::nullopt;
+    if (pr::is_err(p)) {
+      BackendError e{{}, true};
+      (void)pr::decode_err(p, caps_, e.err);
+      co_return e;
+    }
+    if (!p.empty() && p[0] == pr::eof_header) {
+      pr::AuthSwitch sw;
+      if (pr::decode_auth_switch(p, sw)) co_return local_error("malformed authentication switch");
+      plugin = sw.plugin;
+      nonce = sw.data;
+      auto answer = plugin_response(plugin, pr::as_bytes(nonce), login);
+      if (!answer) co_return local_error("the server asks for authentication plugin '" + plugin + "', which causeway cannot answer for this user");
+      if (auto err = co_await send(seq, pr::as_bytes(*answer))) co_return err;
+      continue;
+    }
+    if (!p.empty() && p[0] == pr::auth_more_data_header && plugin == pr::caching_sha2_plugin && p.size() == 2) {
+      if (p[1] == pr::auth::sha2_fast_auth_success) continue;  // the OK follows
+      if (p[1] != pr::auth::sha2_perform_full_auth) co_return local_error("unexpected caching_sha2_password message");
+      if (!login.password) co_return local_error("the server needs full caching_sha2_password authentication, which needs the user's clear password in causeway's config");
+      // Plain connection: ask for the server's RSA key and send the password encrypted.
+      const std::uint8_t request = pr::auth::sha2_request_public_key;
+      if (auto err = co_await send(seq, pr::Bytes(&request, 1))) co_return err;
+      if (auto err = co_await read_packet(pkt)) co_return err;
+      if (pkt.payload.empty() || pkt.payload[0] != pr::auth_more_data_header) co_return local_error("expected the server's public key");
+      const auto pem = pr::as_string_view(pkt.payload.subspan(1));
+      auto encrypted = pr::auth::rsa_encrypt_password(pem, *login.password, pr::as_bytes(nonce));
+      if (!encrypted) co_return local_error("cannot encrypt the password with the server's public key");
+      if (auto err = co_await send(static_cast<std::uint8_t>(pkt.seq + 1), pr::as_bytes(*encrypted))) co_return err;
+      continue;
+    }
+    co_return local_error("unexpected packet during login");
+  }
+}
+
+void Backend::close() {
+  if (!socket_.is_open()) return;
+  boost::system::error_code ec;
+  static constexpr std::uint8_t quit[] = {1, 0, 0, 0, 0x01};
+  socket_.non_blocking(true, ec);
+  socket_.write_some(asio::buffer(quit), ec);  // best effort: never blocks
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+}  // namespace causeway::proxy

@@ -1,0 +1,76 @@
+// One connection from causeway to a database server, and its login as the client's user.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "proxy/asio.hpp"
+#include "proxy/protocol/auth.hpp"
+#include "proxy/protocol/frame.hpp"
+#include "proxy/protocol/packets.hpp"
+
+namespace causeway::proxy {
+
+struct Endpoint {
+  std::string name;  // the server's name in the config
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+// What causeway needs to log in to a backend as a client's user.
+struct BackendLogin {
+  std::string user;
+  std::optional<std::string> password;                   // clear text, when known
+  std::optional<protocol::auth::Sha1> sha1_password;     // SHA1(pw), from native auth
+  std::string database;
+  protocol::Caps caps = 0;  // the client's capabilities, mirrored so bytes relay unchanged
+  std::uint8_t charset = protocol::default_charset;
+  std::string connect_attrs;
+};
+
+struct BackendError {
+  protocol::ErrPacket err;     // what the server said, or what causeway says for it
+  bool from_server = false;    // true when the server sent this ERR itself
+};
+
+class Backend {
+ public:
+  Backend(asio::any_io_executor ex, Endpoint endpoint);
+
+  // Connects and logs in; on failure returns what to tell the client.
+  awaitable<std::optional<BackendError>> connect(const BackendLogin& login, std::chrono::milliseconds timeout);
+
+  // Writes a whole buffer; reads more bytes into reader(); both report errors as codes.
+  awaitable<void> write(asio::const_buffer buf, boost::system::error_code& ec) {
+    co_await asio::async_write(socket_, buf, use_ec(ec));
+  }
+  awaitable<std::size_t> read_more(boost::system::error_code& ec) {
+    const std::size_t n = co_await socket_.async_read_some(to_buffer(reader_.prepare(16 * 1024)), use_ec(ec));
+    reader_.commit(n);
+    co_return n;
+  }
+
+  protocol::FrameReader& reader() { return reader_; }
+  const protocol::Handshake& handshake() const { return handshake_; }
+  const Endpoint& endpoint() const { return endpoint_; }
+  protocol::Caps caps() const { return caps_; }
+  bool is_open() const { return socket_.is_open(); }
+  // Sends COM_QUIT without waiting, then closes.
+  void close();
+
+ private:
+  awaitable<std::optional<BackendError>> login_with(const BackendLogin& login);
+  awaitable<std::optional<BackendError>> read_packet(protocol::Packet& out);
+  awaitable<std::optional<BackendError>> send(std::uint8_t seq, protocol::Bytes payload);
+  BackendError local_error(std::string message) const;
+
+  tcp::socket socket_;
+  Endpoint endpoint_;
+  protocol::FrameReader reader_;
+  protocol::Handshake handshake_;
+  protocol::Caps caps_ = 0;
+  std::vector<std::uint8_t> scratch_;
+};
+
+}  // namespace causeway::proxy

@@ -1,0 +1,247 @@
+#include "proxy/protocol/response.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace causeway::protocol {
+
+ResponseShape response_shape(Command cmd) {
+  switch (cmd) {
+    case Command::quit:
+    case Command::stmt_close:
+    case Command::stmt_send_long_data:
+      return {false, ResponseKind::single};
+    case Command::query:
+    case Command::stmt_execute:
+    case Command::process_info:
+    case Command::stmt_bulk_execute:
+      return {true, ResponseKind::result};
+    case Command::stmt_prepare:
+      return {true, ResponseKind::prepare};
+    case Command::stmt_fetch:
+      return {true, ResponseKind::fetch};
+    case Command::field_list:
+      return {true, ResponseKind::field_list};
+    default:
+      return {true, ResponseKind::single};
+  }
+}
+
+void ResponseTracker::start(ResponseKind kind, Caps caps) {
+  caps_ = caps;
+  kind_ = kind;
+  ec_.clear();
+  header_have_ = 0;
+  frame_left_ = 0;
+  in_frame_ = false;
+  continuation_ = false;
+  ended_with_error_ = false;
+  error_code_ = 0;
+  warnings_ = 0;
+  packets_ = 0;
+  last_ok_len_ = 0;
+  last_ok_complete_ = false;
+  columns_left_ = params_left_ = 0;
+  switch (kind) {
+    case ResponseKind::result:
+    case ResponseKind::prepare:
+      state_ = State::first;
+      break;
+    case ResponseKind::fetch:
+      state_ = State::rows;
+      break;
+    case ResponseKind::field_list:
+      state_ = State::field_list;
+      break;
+    case ResponseKind::single:
+      state_ = State::single;
+      break;
+  }
+}
+
+void ResponseTracker::continue_after_local_infile() {
+  if (state_ == State::local_infile) state_ = State::first;
+}
+
+std::size_t ResponseTracker::feed(Bytes data) {
+  std::size_t pos = 0;
+  while (pos < data.size() && !done()) {
+    if (!in_frame_) {
+      const std::size_t take = std::min(data.size() - pos, 4 - header_have_);
+      std::memcpy(header_.data() + header_have_, data.data() + pos, take);
+      header_have_ += take;
+      pos += take;
+      if (header_have_ < 4) break;
+      header_have_ = 0;
+      frame_len_ = std::uint32_t(header_[0]) | (std::uint32_t(header_[1]) << 8) | (std::uint32_t(header_[2]) << 16);
+      frame_left_ = frame_len_;
+      in_frame_ = true;
+      if (!continuation_) {
+        head_len_ = 0;
+        packet_len_ = 0;
+        first_frame_len_ = frame_len_;
+      }
+      packet_len_ += frame_len_;
+    }
+    const std::size_t take = std::min(data.size() - pos, frame_left_);
+    if (head_len_ < capture_size) {
+      const std::size_t keep = std::min(take, capture_size - head_len_);
+      std::memcpy(head_.data() + head_len_, data.data() + pos, keep);
+      head_len_ += keep;
+    }
+    pos += take;
+    frame_left_ -= take;
+    if (frame_left_ > 0) break;
+    in_frame_ = false;
+    continuation_ = frame_len_ == max_frame_payload;
+    if (!continuation_) {
+      ++packets_;
+      on_packet();
+    }
+  }
+  return pos;
+}
+
+void ResponseTracker::on_packet() {
+  const std::uint8_t first = head_len_ > 0 ? head_[0] : 0;
+  const bool short_packet = first_frame_len_ < max_frame_payload;
+  if (head_len_ > 0 && first == err_header && state_ != State::single) {
+    finish_err();
+    return;
+  }
+  switch (state_) {
+    case State::first:
+      on_first();
+      break;
+    case State::columns:
+      if (--columns_left_ == 0) after_definitions(State::columns_eof, State::rows);
+      break;
+    case State::columns_eof: {
+      if (first != eof_header || !short_packet) return fail();
+      read_ok_status(true);
+      // An open cursor ends the response after the metadata; rows come with COM_STMT_FETCH.
+      state_ = (status_flags_ & status::cursor_exists) ? State::done : State::rows;
+      break;
+    }
+    case State::rows:
+      on_rows_packet();
+      break;
+    case State::prepare_params:
+      if (--params_left_ == 0) after_definitions(State::prepare_params_eof, State::prepare_columns);
+      break;
+    case State::prepare_params_eof:
+      if (first != eof_header) return fail();
+      state_ = State::prepare_columns;
+      if (columns_left_ == 0) state_ = State::done;
+      break;
+    case State::prepare_columns:
+      if (--columns_left_ == 0) after_definitions(State::prepare_columns_eof, State::done);
+      break;
+    case State::prepare_columns_eof:
+      if (first != eof_header) return fail();
+      state_ = State::done;
+      break;
+    case State::field_list:
+      if (first == eof_header && short_packet) {
+        read_ok_status(true);
+        state_ = State::done;
+      }
+      break;
+    case State::single:
+      if (first == err_header) {
+        finish_err();
+      } else if (first == ok_header || (first == eof_header && short_packet)) {
+        read_ok_status(first == eof_header);
+        state_ = State::done;
+      } else {
+        state_ = State::done;  // COM_STATISTICS answers with a bare string
+      }
+      break;
+    case State::local_infile:
+    case State::done:
+      break;
+  }
+}
+
+void ResponseTracker::on_first() {
+  const std::uint8_t first = head_[0];
+  if (head_len_ == 0) return fail();
+  if (kind_ == ResponseKind::prepare) {
+    if (decode_prepare_ok(Bytes(head_.data(), head_len_), prepare_ok_)) return fail();
+    warnings_ = prepare_ok_.warnings;
+    params_left_ = prepare_ok_.num_params;
+    columns_left_ = prepare_ok_.num_columns;
+    if (params_left_ > 0) {
+      state_ = State::prepare_params;
+    } else if (columns_left_ > 0) {
+      state_ = State::prepare_columns;
+    } else {
+      state_ = State::done;
+    }
+    return;
+  }
+  if (first == ok_header) {
+    read_ok_status(false);
+    state_ = (status_flags_ & status::more_results_exist) ? State::first : State::done;
+    return;
+  }
+  if (first == local_infile_header) {
+    state_ = State::local_infile;
+    return;
+  }
+  Reader r(Bytes(head_.data(), head_len_));
+  columns_left_ = r.lenenc();
+  if (!r.ok() || columns_left_ == 0) return fail();
+  state_ = State::columns;
+}
+
+void ResponseTracker::after_definitions(State next_eof, State next) {
+  state_ = (caps_ & cap::deprecate_eof) ? next : next_eof;
+  // PREPARE_OK's definitions: with no columns there is nothing after the params' EOF.
+  if (state_ == State::prepare_columns && columns_left_ == 0) state_ = State::done;
+}
+
+void ResponseTracker::on_rows_packet() {
+  const bool end = head_len_ > 0 && head_[0] == eof_header && first_frame_len_ < max_frame_payload;
+  if (!end) return;  // a row
+  read_ok_status(true);
+  const bool more = (status_flags_ & status::more_results_exist) && kind_ == ResponseKind::result;
+  state_ = more ? State::first : State::done;
+}
+
+void ResponseTracker::finish_err() {
+  ended_with_error_ = true;
+  error_code_ = head_len_ >= 3 ? static_cast<std::uint16_t>(head_[1] | (head_[2] << 8)) : 0;
+  state_ = State::done;
+}
+
+void ResponseTracker::read_ok_status(bool eof_header_packet) {
+  const Bytes payload(head_.data(), head_len_);
+  if (eof_header_packet && !(caps_ & cap::deprecate_eof)) {
+    EofPacket eof;
+    if (!decode_eof(payload, eof)) {
+      status_flags_ = eof.status_flags;
+      warnings_ = eof.warnings;
+    }
+    return;
+  }
+  // An OK packet (0x00, or 0xfe with CLIENT_DEPRECATE_EOF). Older servers send a plain EOF
+  // of 5 bytes even then in a few places; both layouts read the same way up to the flags
+  // only for OK, so fall back to the EOF layout when the OK layout does not fit.
+  OkPacket ok;
+  if (!decode_ok(payload, caps_, ok)) {
+    status_flags_ = ok.status_flags;
+    warnings_ = ok.warnings;
+  } else {
+    EofPacket eof;
+    if (eof_header_packet && !decode_eof(payload, eof)) {
+      status_flags_ = eof.status_flags;
+      warnings_ = eof.warnings;
+    }
+  }
+  last_ok_len_ = head_len_;
+  last_ok_complete_ = packet_len_ <= capture_size;
+  std::memcpy(last_ok_.data(), head_.data(), head_len_);
+}
+
+}  // namespace causeway::protocol

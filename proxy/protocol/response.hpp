@@ -1,0 +1,123 @@
+// Response tracker: walks the raw bytes a server sends in answer to one command, frame by
+// frame, without copying or re-encoding them, and says where the response ends. It keeps
+// the first bytes of each packet (enough for OK/ERR/EOF, column counts and PREPARE_OK) so
+// the relay learns status flags, errors and session-state changes on the way.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <system_error>
+
+#include "proxy/protocol/constants.hpp"
+#include "proxy/protocol/errors.hpp"
+#include "proxy/protocol/packets.hpp"
+#include "proxy/protocol/wire.hpp"
+
+namespace causeway::protocol {
+
+enum class ResponseKind {
+  result,      // COM_QUERY, COM_STMT_EXECUTE, COM_PROCESS_INFO: OK | ERR | LOCAL INFILE | result sets
+  prepare,     // COM_STMT_PREPARE: PREPARE_OK + param and column definitions | ERR
+  fetch,       // COM_STMT_FETCH: rows then EOF | ERR
+  field_list,  // COM_FIELD_LIST: column definitions then EOF | ERR
+  single,      // COM_PING, COM_INIT_DB, COM_STMT_RESET, COM_SET_OPTION, COM_STATISTICS, ...: one packet
+};
+
+// Which response a command produces; nullopt for commands without a response
+// (COM_QUIT, COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA).
+struct ResponseShape {
+  bool has_response = true;
+  ResponseKind kind = ResponseKind::single;
+};
+ResponseShape response_shape(Command cmd);
+
+class ResponseTracker {
+ public:
+  void start(ResponseKind kind, Caps caps);
+
+  // Consumes bytes of the response; returns how many belong to it (stops at its end).
+  std::size_t feed(Bytes data);
+
+  bool done() const { return state_ == State::done || state_ == State::local_infile; }
+  // The server asked for a LOCAL INFILE: relay the client's file, then call this.
+  bool local_infile_requested() const { return state_ == State::local_infile; }
+  void continue_after_local_infile();
+
+  std::error_code error() const { return ec_; }  // the server's bytes made no sense
+
+  // What the response said, valid once done().
+  bool ended_with_error() const { return ended_with_error_; }
+  std::uint16_t error_code() const { return error_code_; }
+  std::uint16_t status_flags() const { return status_flags_; }
+  std::uint16_t warnings() const { return warnings_; }
+  const PrepareOk& prepare_ok() const { return prepare_ok_; }
+  std::uint64_t packets() const { return packets_; }
+  // Sequence id of the last frame walked: the next packet on this exchange uses +1.
+  std::uint8_t last_seq() const { return header_[3]; }
+  // Bytes of the last OK packet (may be truncated past capture_size; see last_ok_complete()).
+  Bytes last_ok() const { return {last_ok_.data(), last_ok_len_}; }
+  bool last_ok_complete() const { return last_ok_complete_; }
+
+  static constexpr std::size_t capture_size = 1024;
+
+ private:
+  enum class State {
+    first,            // a result's first packet
+    columns,          // column definitions of a result set
+    columns_eof,      // EOF after column definitions (no CLIENT_DEPRECATE_EOF)
+    rows,             // rows until EOF/OK or ERR
+    prepare_params,   // parameter definitions after PREPARE_OK
+    prepare_params_eof,
+    prepare_columns,
+    prepare_columns_eof,
+    field_list,       // column definitions until EOF
+    single,           // one packet
+    local_infile,     // waiting for the client's file
+    done,
+  };
+
+  void on_packet();
+  void on_first();
+  void on_rows_packet();
+  void on_end_of_rows();
+  void after_definitions(State next_eof, State next);
+  void finish_err();
+  void read_ok_status(bool eof_header);
+  void fail() {
+    ec_ = errc::malformed_packet;
+    state_ = State::done;
+  }
+
+  Caps caps_ = 0;
+  ResponseKind kind_ = ResponseKind::single;
+  State state_ = State::done;
+  std::error_code ec_;
+
+  // Frame walking.
+  std::array<std::uint8_t, 4> header_{};
+  std::size_t header_have_ = 0;
+  std::size_t frame_left_ = 0;       // payload bytes of the current frame still to come
+  std::uint32_t frame_len_ = 0;
+  bool in_frame_ = false;
+  bool continuation_ = false;        // current frame continues a >16 MB packet
+  std::uint32_t first_frame_len_ = 0;
+  std::array<std::uint8_t, capture_size> head_{};
+  std::size_t head_len_ = 0;
+  std::uint64_t packet_len_ = 0;
+
+  // Result-set progress.
+  std::uint64_t columns_left_ = 0;
+  std::uint64_t params_left_ = 0;
+
+  bool ended_with_error_ = false;
+  std::uint16_t error_code_ = 0;
+  std::uint16_t status_flags_ = 0;
+  std::uint16_t warnings_ = 0;
+  PrepareOk prepare_ok_{};
+  std::uint64_t packets_ = 0;
+  std::array<std::uint8_t, capture_size> last_ok_{};
+  std::size_t last_ok_len_ = 0;
+  bool last_ok_complete_ = false;
+};
+
+}  // namespace causeway::protocol

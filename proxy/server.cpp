@@ -1,0 +1,194 @@
+#include "proxy/server.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <csignal>
+
+#include "proxy/protocol/frame.hpp"
+#include "proxy/protocol/packets.hpp"
+#include "proxy/session.hpp"
+
+namespace causeway::proxy {
+
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace {
+
+// Announced when the primary cannot be reached at start-up to learn its own version.
+constexpr const char* fallback_version = "8.0.36-causeway";
+
+std::unique_ptr<asio::ssl::context> make_tls(const config::Tls& tls) {
+  if (!tls.enabled()) return nullptr;
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                   asio::ssl::context::single_dh_use);
+  ctx->use_certificate_chain_file(tls.cert_file);
+  ctx->use_private_key_file(tls.key_file, asio::ssl::context::pem);
+  return ctx;
+}
+
+}  // namespace
+
+std::string probe_server_version(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
+  asio::io_context ctx{1};
+  std::string version;
+  auto probe = [&]() -> awaitable<void> {
+    tcp::socket socket(ctx);
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(endpoint.host, ec);
+    if (ec) co_return;
+    co_await socket.async_connect(tcp::endpoint(address, endpoint.port), use_ec(ec));
+    if (ec) co_return;
+    protocol::FrameReader reader;
+    protocol::Packet pkt;
+    for (;;) {
+      std::error_code pec;
+      const auto st = reader.next(pkt, pec);
+      if (st == protocol::FrameStatus::error) co_return;
+      if (st == protocol::FrameStatus::packet) break;
+      const std::size_t n = co_await socket.async_read_some(to_buffer(reader.prepare()), use_ec(ec));
+      if (ec) co_return;
+      reader.commit(n);
+    }
+    protocol::Handshake hs;
+    if (!protocol::decode_handshake(pkt.payload, hs)) version = hs.server_version;
+  };
+  asio::co_spawn(ctx, probe, asio::detached);
+  ctx.run_for(timeout);
+  return version;
+}
+
+Server::Server(std::shared_ptr<const config::Config> cfg) {
+  services_.runtime = Runtime::build(cfg);
+  services_.rsa_key = protocol::auth::RsaKey::generate();
+  services_.tls = make_tls(cfg->tls);
+  services_.server_version = cfg->server_version;
+  if (services_.server_version.empty()) {
+    const auto& primary = services_.runtime->servers[services_.runtime->primary];
+    services_.server_version = probe_server_version(primary, cfg->timeouts.backend_connect);
+    if (services_.server_version.empty()) {
+      spdlog::warn("cannot read the version of primary '{}' ({}:{}); announcing '{}' (set server_version)",
+                   primary.name, primary.host, primary.port, fallback_version);
+      services_.server_version = fallback_version;
+    }
+  }
+  unsigned n = cfg->workers != 0 ? cfg->workers : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(services_, i));
+  open_listeners();
+}
+
+Server::~Server() {
+  for (auto& w : workers_) w->ctx.stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void Server::open_listeners() {
+  for (const auto& l : services_.runtime->config->listeners) {
+    const std::string host = l.address == "localhost" ? "127.0.0.1" : l.address;
+    tcp::endpoint ep(asio::ip::make_address(host), l.port);
+    auto acceptor = std::make_unique<tcp::acceptor>(main_ctx_);
+    acceptor->open(ep.protocol());
+    acceptor->set_option(tcp::acceptor::reuse_address(true));
+    boost::system::error_code ec;
+    acceptor->bind(ep, ec);
+    if (ec) throw std::runtime_error(fmt::format("listener '{}': cannot listen on {}:{}: {}", l.name, host, l.port, ec.message()));
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    spdlog::info("listener '{}' on {}:{}", l.name, host, l.port);
+    acceptors_.push_back(std::move(acceptor));
+  }
+}
+
+awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
+  while (!stopping_) {
+    Worker& worker = *workers_[next_worker_++ % workers_.size()];
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(worker.ctx, use_ec(ec));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) co_return;
+      // Out of file descriptors and the like: say so and retry shortly rather than spin.
+      spdlog::error("accept failed: {}", ec.message());
+      asio::steady_timer pause(main_ctx_, std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_ec(ec));
+      continue;
+    }
+    asio::post(worker.ctx, [&worker, s = std::move(socket)]() mutable { spawn_session(worker, std::move(s)); });
+  }
+}
+
+std::int64_t Server::active_sessions() const {
+  std::int64_t n = 0;
+  for (const auto& w : workers_) n += w->stats.client_connections_active.get();
+  return n;
+}
+
+awaitable<void> Server::wait_for_signal() {
+  asio::signal_set signals(main_ctx_, SIGTERM, SIGINT);
+  boost::system::error_code ec;
+  const int sig = co_await signals.async_wait(use_ec(ec));
+  if (ec) co_return;
+  spdlog::info("received signal {}; stopping: no new connections, running statements may finish", sig);
+  co_await drain();
+}
+
+// Stop accepting; idle sessions close now, busy ones after their current statement;
+// whatever still runs after shutdown_grace is cut.
+awaitable<void> Server::drain() {
+  stopping_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ignored;
+    a->close(ignored);
+  }
+  for (auto& w : workers_) {
+    asio::post(w->ctx, [worker = w.get()] {
+      worker->stopping = true;
+      // Copy: request_stop may end a session, which erases itself from the set.
+      std::vector<Session*> sessions(worker->sessions.begin(), worker->sessions.end());
+      for (Session* s : sessions) s->request_stop();
+    });
+  }
+  const auto grace = services_.runtime->config->timeouts.shutdown_grace;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  asio::steady_timer tick(main_ctx_);
+  // Shutdown is not on the data path: polling the session counters here is fine.
+  while (active_sessions() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(std::chrono::milliseconds(20));
+    boost::system::error_code ec;
+    co_await tick.async_wait(use_ec(ec));
+  }
+  if (const auto left = active_sessions(); left > 0) {
+    spdlog::warn("shutdown grace of {} ms over; closing {} sessions", grace.count(), left);
+  }
+  main_ctx_.stop();
+}
+
+int Server::run() {
+  std::signal(SIGPIPE, SIG_IGN);
+  for (auto& w : workers_) {
+    threads_.emplace_back([worker = w.get()] {
+      auto guard = asio::make_work_guard(worker->ctx);
+      worker->ctx.run();
+    });
+  }
+  for (auto& a : acceptors_) {
+    auto loop = [this, acc = a.get()]() -> awaitable<void> { co_await accept_loop(*acc); };
+    asio::co_spawn(main_ctx_, loop, asio::detached);
+  }
+  auto signals = [this]() -> awaitable<void> { co_await wait_for_signal(); };
+  asio::co_spawn(main_ctx_, signals, [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  spdlog::info("causeway ready: {} workers, announcing server version '{}'", workers_.size(), services_.server_version);
+  main_ctx_.run();
+  for (auto& w : workers_) w->ctx.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  spdlog::info("causeway stopped");
+  return 0;
+}
+
+}  // namespace causeway::proxy

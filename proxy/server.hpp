@@ -1,0 +1,41 @@
+// The proxy process: worker threads, listeners, signals and graceful shutdown.
+#pragma once
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/services.hpp"
+#include "proxy/worker.hpp"
+
+namespace causeway::proxy {
+
+class Server {
+ public:
+  explicit Server(std::shared_ptr<const config::Config> cfg);
+  ~Server();
+  // Runs until SIGTERM/SIGINT and a graceful drain; returns the process exit code.
+  int run();
+
+ private:
+  void open_listeners();
+  awaitable<void> accept_loop(tcp::acceptor& acceptor);
+  awaitable<void> wait_for_signal();
+  awaitable<void> drain();
+  std::int64_t active_sessions() const;
+
+  Services services_;
+  asio::io_context main_ctx_{1};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::size_t next_worker_ = 0;
+  bool stopping_ = false;
+};
+
+// Reads a server's greeting to learn its version string; empty when unreachable.
+std::string probe_server_version(const Endpoint& endpoint, std::chrono::milliseconds timeout);
+
+}  // namespace causeway::proxy

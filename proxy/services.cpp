@@ -1,0 +1,37 @@
+#include "proxy/services.hpp"
+
+namespace causeway::proxy {
+
+std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Config> cfg) {
+  auto rt = std::make_shared<Runtime>();
+  for (const auto& u : cfg->users) {
+    UserEntry e;
+    e.name = u.name;
+    e.password = u.password;
+    if (u.password_hash) e.double_sha1 = protocol::auth::parse_native_hash(*u.password_hash);
+    e.plugin = u.auth_plugin;
+    rt->users.emplace(u.name, std::move(e));
+  }
+  for (std::size_t i = 0; i < cfg->servers.size(); ++i) {
+    const auto& s = cfg->servers[i];
+    rt->servers.push_back(Endpoint{s.name, s.host, s.port});
+    if (s.role == config::ServerRole::Primary) rt->primary = i;
+  }
+  rt->config = std::move(cfg);
+  return rt;
+}
+
+bool Sha2Cache::contains(const std::string& user, std::string_view password) const {
+  const auto digest = protocol::auth::sha256(protocol::auth::sha256(protocol::as_bytes(password)));
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(user);
+  return it != entries_.end() && it->second == digest;
+}
+
+void Sha2Cache::add(const std::string& user, std::string_view password) {
+  const auto digest = protocol::auth::sha256(protocol::auth::sha256(protocol::as_bytes(password)));
+  std::lock_guard lock(mutex_);
+  entries_[user] = digest;
+}
+
+}  // namespace causeway::proxy

@@ -1,0 +1,63 @@
+// What sessions share: the validated config as a runtime snapshot, user credentials,
+// TLS and RSA material. Immutable after start-up except the caching_sha2 cache.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/backend.hpp"
+#include "proxy/protocol/auth.hpp"
+
+namespace causeway::proxy {
+
+struct UserEntry {
+  std::string name;
+  std::optional<std::string> password;                // clear text
+  std::optional<protocol::auth::Sha1> double_sha1;    // from password_hash
+  config::AuthPlugin plugin = config::AuthPlugin::MysqlNativePassword;
+};
+
+// The config in the shape the data path wants it.
+struct Runtime {
+  std::shared_ptr<const config::Config> config;
+  std::unordered_map<std::string, UserEntry> users;
+  std::vector<Endpoint> servers;
+  std::size_t primary = 0;  // index into servers
+
+  static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> cfg);
+  const UserEntry* find_user(const std::string& name) const {
+    auto it = users.find(name);
+    return it == users.end() ? nullptr : &it->second;
+  }
+};
+
+// Users who completed a full caching_sha2_password authentication since start-up may use
+// the fast path afterwards, as on a MySQL server. Touched only during authentication.
+class Sha2Cache {
+ public:
+  bool contains(const std::string& user, std::string_view password) const;
+  void add(const std::string& user, std::string_view password);
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, protocol::auth::Sha256> entries_;
+};
+
+struct Services {
+  std::shared_ptr<const Runtime> runtime;
+  std::shared_ptr<const protocol::auth::RsaKey> rsa_key;
+  std::unique_ptr<asio::ssl::context> tls;  // null when TLS to clients is off
+  Sha2Cache sha2_cache;
+  std::atomic<std::uint32_t> next_connection_id{1};
+  std::atomic<std::int64_t> active_clients{0};
+  std::string server_version;  // announced to clients
+};
+
+}  // namespace causeway::proxy

@@ -1,0 +1,240 @@
+// The connection phase of a client session: greeting, optional TLS, authentication with
+// mysql_native_password or caching_sha2_password, and the first backend login.
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "proxy/protocol/auth.hpp"
+#include "proxy/protocol/constants.hpp"
+#include "proxy/protocol/errors.hpp"
+#include "proxy/session.hpp"
+
+namespace causeway::proxy {
+
+namespace pr = protocol;
+
+namespace {
+
+// What causeway offers clients: everything it can relay unchanged to MySQL 5.7+/MariaDB
+// 10.2+ backends. CLIENT_LONG_PASSWORD doubles as MariaDB's "CLIENT_MYSQL" bit, so MariaDB
+// clients treat causeway as a MySQL server and do not ask for MariaDB extensions.
+constexpr pr::Caps advertised_caps =
+    pr::cap::long_password | pr::cap::found_rows | pr::cap::long_flag | pr::cap::connect_with_db |
+    pr::cap::no_schema | pr::cap::odbc | pr::cap::local_files | pr::cap::ignore_space | pr::cap::protocol_41 |
+    pr::cap::interactive | pr::cap::ignore_sigpipe | pr::cap::transactions | pr::cap::secure_connection |
+    pr::cap::multi_statements | pr::cap::multi_results | pr::cap::ps_multi_results | pr::cap::plugin_auth |
+    pr::cap::connect_attrs | pr::cap::plugin_auth_lenenc_data | pr::cap::can_handle_expired_passwords |
+    pr::cap::session_track | pr::cap::deprecate_eof;
+
+// Capabilities whose mismatch between client and backend would change the relayed bytes.
+constexpr pr::Caps layout_caps = pr::cap::protocol_41 | pr::cap::deprecate_eof | pr::cap::session_track;
+
+void make_nonce(std::array<std::uint8_t, 20>& nonce) {
+  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
+    throw std::runtime_error("no randomness for the authentication nonce");
+  }
+  // Printable ASCII without NUL or '$': some clients treat the nonce as a C string.
+  for (auto& b : nonce) b = static_cast<std::uint8_t>(0x21 + (b % 0x5d));
+  for (auto& b : nonce) {
+    if (b == '$') b = '%';
+  }
+}
+
+const char* plugin_name(config::AuthPlugin p) {
+  return p == config::AuthPlugin::CachingSha2Password ? pr::caching_sha2_plugin : pr::native_password_plugin;
+}
+
+}  // namespace
+
+pr::ErrPacket Session::access_denied(const std::string& user, bool with_password) const {
+  const auto colon = peer_.rfind(':');
+  const std::string host = colon == std::string::npos ? peer_ : peer_.substr(0, colon);
+  return pr::make_err(pr::er::access_denied, "28000",
+                      fmt::format("Access denied for user '{}'@'{}' (using password: {})", user, host,
+                                  with_password ? "YES" : "NO"));
+}
+
+awaitable<bool> Session::handshake() {
+  auto& services = worker_.services;
+  const auto& cfg = *runtime_->config;
+  connection_id_ = services.next_connection_id.fetch_add(1, std::memory_order_relaxed);
+  make_nonce(nonce_);
+
+  pr::Handshake hs;
+  hs.server_version = services.server_version;
+  hs.connection_id = connection_id_;
+  hs.nonce = nonce_;
+  hs.capabilities = advertised_caps | (services.tls ? pr::cap::ssl : 0);
+  hs.status_flags = pr::status::autocommit;
+  hs.auth_plugin = pr::native_password_plugin;
+  out_.clear();
+  pr::encode_handshake(hs, out_);
+  if (!co_await send_client(0, out_)) co_return false;
+
+  pr::Packet pkt;
+  client_reader_.expect_seq(1);
+  if (!co_await read_client(pkt)) co_return false;
+  if (pkt.payload.size() == pr::ssl_request_size && services.tls) {
+    pr::Reader r(pkt.payload);
+    if (r.u32() & pr::cap::ssl) {
+      const std::uint8_t next = static_cast<std::uint8_t>(pkt.last_seq + 1);
+      if (client_reader_.buffered().size() > 0) {
+        // Bytes after the SSLRequest would be plaintext smuggled past TLS.
+        worker_.stats.malformed_packets.add();
+        co_return false;
+      }
+      boost::system::error_code ec;
+      co_await client_.start_tls(*services.tls, ec);
+      if (ec) {
+        spdlog::debug("[{}] TLS handshake failed: {}", peer_, ec.message());
+        worker_.stats.malformed_packets.add();
+        co_return false;
+      }
+      worker_.stats.client_tls_connections.add();
+      client_reader_.expect_seq(next);
+      if (!co_await read_client(pkt)) co_return false;
+    }
+  }
+  pr::HandshakeResponse resp;
+  if (pr::decode_handshake_response(pkt.payload, resp)) {
+    worker_.stats.malformed_packets.add();
+    co_await send_err(static_cast<std::uint8_t>(pkt.last_seq + 1),
+                      pr::make_err(pr::er::handshake_error, "08S01", "Bad handshake"));
+    co_return false;
+  }
+  std::uint8_t seq = static_cast<std::uint8_t>(pkt.last_seq + 1);
+  if (cfg.tls.require && !client_.is_tls()) {
+    worker_.stats.auth_failures.add();
+    co_await send_err(seq, pr::make_err(pr::er::secure_transport_required, "HY000",
+                                        "Connections using insecure transport are prohibited: causeway requires TLS "
+                                        "(tls.require is on)"));
+    co_return false;
+  }
+  client_caps_ = resp.capabilities & hs.capabilities;
+  const std::string plugin = (resp.capabilities & pr::cap::plugin_auth) ? resp.auth_plugin : pr::native_password_plugin;
+  auto login = co_await authenticate(resp.username, plugin, resp.auth_response, seq);
+  if (!login) co_return false;
+  login->database = (client_caps_ & pr::cap::connect_with_db) ? resp.database : std::string();
+  login->caps = client_caps_;
+  login->charset = resp.charset;
+  login->connect_attrs = (client_caps_ & pr::cap::connect_attrs) ? resp.connect_attrs : std::string();
+  login_ = std::move(*login);
+  user_ = resp.username;
+
+  // Log in to the primary now: a wrong schema or a backend refusal reaches the client as
+  // the answer to its login, as it would from the server.
+  const std::size_t primary = runtime_->primary;
+  if (auto err = co_await open_backend(primary, login_, backends_[primary])) {
+    co_await send_err(seq, err->err);
+    co_return false;
+  }
+  if ((backends_[primary]->caps() & layout_caps) != (client_caps_ & layout_caps)) {
+    co_await send_err(seq, pr::make_err(pr::er::handshake_error, "08S01",
+                                        fmt::format("causeway: backend '{}' lacks protocol capabilities the client "
+                                                    "uses (client {:#x}, backend {:#x})",
+                                                    runtime_->servers[primary].name, client_caps_ & layout_caps,
+                                                    backends_[primary]->caps() & layout_caps)));
+    co_return false;
+  }
+  co_return co_await send_ok(seq);
+}
+
+awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, std::string plugin,
+                                                             std::string response, std::uint8_t& seq) {
+  const UserEntry* entry = runtime_->find_user(user);
+  if (entry == nullptr) {
+    worker_.stats.auth_failures.add();
+    co_await send_err(seq, access_denied(user, !response.empty()));
+    co_return std::nullopt;
+  }
+  const char* wanted = plugin_name(entry->plugin);
+  if (plugin != wanted) {
+    out_.clear();
+    pr::encode_auth_switch(pr::AuthSwitch{wanted, std::string(nonce_.begin(), nonce_.end())}, out_);
+    if (!co_await send_client(seq, out_)) co_return std::nullopt;
+    pr::Packet pkt;
+    client_reader_.expect_seq(static_cast<std::uint8_t>(seq + 1));
+    if (!co_await read_client(pkt)) co_return std::nullopt;
+    response.assign(pr::as_string_view(pkt.payload));
+    seq = static_cast<std::uint8_t>(pkt.last_seq + 1);
+  }
+
+  BackendLogin login;
+  login.user = user;
+  bool ok = false;
+  const pr::Bytes nonce(nonce_.data(), nonce_.size());
+  if (entry->plugin == config::AuthPlugin::MysqlNativePassword) {
+    if (entry->password) {
+      ok = pr::auth::equal_secret(pr::as_bytes(response), pr::as_bytes(pr::auth::native_scramble(*entry->password, nonce)));
+      login.password = entry->password;
+    } else if (entry->double_sha1) {
+      if (auto sha1 = pr::auth::native_verify(pr::as_bytes(response), nonce, *entry->double_sha1)) {
+        ok = true;
+        login.sha1_password = *sha1;
+      }
+    }
+  } else {
+    std::optional<std::string> cleartext;
+    if (!co_await verify_sha2(*entry, pr::as_bytes(response), seq, ok, cleartext)) co_return std::nullopt;
+    login.password = entry->password;
+  }
+  if (!ok) {
+    worker_.stats.auth_failures.add();
+    co_await send_err(seq, access_denied(user, !response.empty()));
+    co_return std::nullopt;
+  }
+  co_return login;
+}
+
+// caching_sha2_password, server side: fast path for users seen since start-up, otherwise
+// full authentication (clear password over TLS, or RSA-encrypted on a plain connection).
+awaitable<bool> Session::verify_sha2(const UserEntry& user, pr::Bytes response, std::uint8_t& seq, bool& ok,
+                                     std::optional<std::string>& cleartext) {
+  const std::string& password = *user.password;  // config validation guarantees it
+  auto& cache = worker_.services.sha2_cache;
+  const pr::Bytes nonce(nonce_.data(), nonce_.size());
+  if (response.empty()) {
+    ok = password.empty();
+    co_return true;
+  }
+  if (cache.contains(user.name, password) && pr::auth::sha2_verify(response, nonce, password)) {
+    const std::uint8_t fast = pr::auth::sha2_fast_auth_success;
+    out_.clear();
+    pr::encode_auth_more_data(pr::Bytes(&fast, 1), out_);
+    if (!co_await send_client(seq, out_)) co_return false;
+    seq = static_cast<std::uint8_t>(seq + 1);
+    ok = true;
+    co_return true;
+  }
+  const std::uint8_t full = pr::auth::sha2_perform_full_auth;
+  out_.clear();
+  pr::encode_auth_more_data(pr::Bytes(&full, 1), out_);
+  if (!co_await send_client(seq, out_)) co_return false;
+  pr::Packet pkt;
+  client_reader_.expect_seq(static_cast<std::uint8_t>(seq + 1));
+  if (!co_await read_client(pkt)) co_return false;
+  seq = static_cast<std::uint8_t>(pkt.last_seq + 1);
+  if (client_.is_tls()) {
+    std::string_view clear = pr::as_string_view(pkt.payload);
+    if (!clear.empty() && clear.back() == '\0') clear.remove_suffix(1);
+    cleartext = std::string(clear);
+  } else {
+    pr::Bytes encrypted = pkt.payload;
+    if (pkt.payload.size() == 1 && pkt.payload[0] == pr::auth::sha2_request_public_key) {
+      const auto& pem = worker_.services.rsa_key->public_pem();
+      out_.clear();
+      pr::encode_auth_more_data(pr::as_bytes(pem), out_);
+      if (!co_await send_client(seq, out_)) co_return false;
+      client_reader_.expect_seq(static_cast<std::uint8_t>(seq + 1));
+      if (!co_await read_client(pkt)) co_return false;
+      seq = static_cast<std::uint8_t>(pkt.last_seq + 1);
+      encrypted = pkt.payload;
+    }
+    cleartext = worker_.services.rsa_key->decrypt_password(encrypted, nonce);
+  }
+  ok = cleartext && pr::auth::equal_secret(pr::as_bytes(*cleartext), pr::as_bytes(password));
+  if (ok) cache.add(user.name, password);
+  co_return true;
+}
+
+}  // namespace causeway::proxy

@@ -1,0 +1,43 @@
+// Counters the proxy keeps for the status port. One instance per worker: single writer,
+// relaxed atomics so the status port can read them from another thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace causeway::proxy {
+
+struct Counter {
+  std::atomic<std::uint64_t> value{0};
+  void add(std::uint64_t n = 1) { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  std::uint64_t get() const { return value.load(std::memory_order_relaxed); }
+};
+
+struct Gauge {
+  std::atomic<std::int64_t> value{0};
+  void add(std::int64_t n) { value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  std::int64_t get() const { return value.load(std::memory_order_relaxed); }
+};
+
+struct WorkerStats {
+  Counter client_connections;       // accepted
+  Gauge client_connections_active;
+  Counter client_tls_connections;
+  Counter auth_failures;
+  Counter handshake_timeouts;
+  Counter idle_timeouts;
+  Counter malformed_packets;        // client sent bytes that are not the protocol
+  Counter sequence_errors;
+  Counter oversized_packets;
+  Counter too_many_connections;
+  Counter unsupported_commands;
+  Counter client_aborts;            // client went away mid-response
+  Counter backend_connects;
+  Counter backend_connect_failures;
+  Counter backend_lost;             // a backend connection died while in use
+  Counter backend_protocol_errors;  // a backend sent bytes causeway could not follow
+  Counter commands;
+  Counter bytes_from_backends;
+};
+
+}  // namespace causeway::proxy
