@@ -96,10 +96,14 @@ struct Issue {
 class Error : public std::runtime_error {
  public:
   explicit Error(std::vector<Issue> issues);
+  // what() is one "source:line:col: path: message" line per issue.
+  Error(std::string source, std::vector<Issue> issues);
   const std::vector<Issue>& issues() const { return issues_; }
+  const std::string& source() const { return source_; }  // file path or source name
 
  private:
   std::vector<Issue> issues_;
+  std::string source_;
 };
 
 // Parse and validate. Collects every problem it can before throwing.

@@ -117,10 +117,9 @@ awaitable<bool> Session::write_client(asio::const_buffer buf) {
 }
 
 awaitable<bool> Session::send_client(std::uint8_t seq, pr::Bytes payload) {
-  std::vector<std::uint8_t> frame;
-  frame.reserve(payload.size() + pr::frame_header_size);
-  pr::append_packet(frame, seq, payload);
-  co_return co_await write_client(asio::buffer(frame));
+  frame_.clear();
+  pr::append_packet(frame_, seq, payload);
+  co_return co_await write_client(asio::buffer(frame_));
 }
 
 awaitable<bool> Session::send_err(std::uint8_t seq, const pr::ErrPacket& err) {

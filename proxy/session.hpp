@@ -47,6 +47,7 @@ class Session {
 
   // Connection phase (session_auth.cpp).
   awaitable<bool> handshake();
+  awaitable<bool> read_first_packet(protocol::Packet& out);
   awaitable<std::optional<BackendLogin>> authenticate(std::string user, std::string plugin,
                                                       std::string response, std::uint8_t& seq);
   awaitable<bool> verify_sha2(const struct UserEntry& user, protocol::Bytes response, std::uint8_t& seq,
@@ -74,7 +75,8 @@ class Session {
   std::shared_ptr<const Runtime> runtime_;
   ClientStream client_;
   protocol::FrameReader client_reader_;
-  std::vector<std::uint8_t> out_;  // encoding scratch, reused
+  std::vector<std::uint8_t> out_;    // payload encoding scratch, reused
+  std::vector<std::uint8_t> frame_;  // framed packets causeway writes itself, reused
   asio::steady_timer timer_;
   Clock::time_point deadline_ = Clock::now();
   std::string peer_;

@@ -73,16 +73,11 @@ awaitable<bool> Session::handshake() {
 
   pr::Packet pkt;
   client_reader_.expect_seq(1);
-  if (!co_await read_client(pkt)) co_return false;
+  if (!co_await read_first_packet(pkt)) co_return false;
   if (pkt.payload.size() == pr::ssl_request_size && services.tls) {
     pr::Reader r(pkt.payload);
     if (r.u32() & pr::cap::ssl) {
       const std::uint8_t next = static_cast<std::uint8_t>(pkt.last_seq + 1);
-      if (client_reader_.buffered().size() > 0) {
-        // Bytes after the SSLRequest would be plaintext smuggled past TLS.
-        worker_.stats.malformed_packets.add();
-        co_return false;
-      }
       boost::system::error_code ec;
       co_await client_.start_tls(*services.tls, ec);
       if (ec) {
@@ -137,6 +132,24 @@ awaitable<bool> Session::handshake() {
     co_return false;
   }
   co_return co_await send_ok(seq);
+}
+
+// The client's first packet is read header first, then exactly its payload: a client may
+// send its TLS hello right behind an SSLRequest, and those bytes belong to the TLS layer.
+awaitable<bool> Session::read_first_packet(pr::Packet& out) {
+  std::array<std::uint8_t, pr::frame_header_size> header{};
+  boost::system::error_code ec;
+  co_await client_.read_exactly(asio::buffer(header), ec);
+  if (ec) co_return false;
+  const std::size_t len = header[0] | (header[1] << 8) | (header[2] << 16);
+  client_reader_.feed(header);
+  if (len > 0 && len <= client_reader_.max_payload()) {
+    auto space = client_reader_.prepare(len);
+    co_await client_.read_exactly(asio::buffer(space.data(), len), ec);
+    if (ec) co_return false;
+    client_reader_.commit(len);
+  }
+  co_return co_await read_client(out);
 }
 
 awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, std::string plugin,

@@ -15,6 +15,11 @@ class ClientStream {
     if (tls_) co_return co_await tls_->async_read_some(buf, use_ec(ec));
     co_return co_await socket_.async_read_some(buf, use_ec(ec));
   }
+  // Reads exactly buf.size() bytes (plain TCP only): used before TLS starts, where reading
+  // ahead would swallow the client's TLS hello.
+  awaitable<void> read_exactly(asio::mutable_buffer buf, boost::system::error_code& ec) {
+    co_await asio::async_read(socket_, buf, use_ec(ec));
+  }
   awaitable<void> write(asio::const_buffer buf, boost::system::error_code& ec) {
     if (tls_) {
       co_await asio::async_write(*tls_, buf, use_ec(ec));

@@ -1,0 +1,74 @@
+// `causeway --check` output: what the proxy will do with this config, without secrets.
+#include <fmt/format.h>
+
+#include "config/config.hpp"
+#include "config/detail.hpp"
+
+namespace causeway::config {
+namespace {
+
+// IPv6 literals need brackets before ":port" to stay readable.
+std::string endpoint(const std::string& host, std::uint16_t port) {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
+                                             : fmt::format("{}:{}", host, port);
+}
+
+// Says how a user's secret is kept, never the secret itself.
+const char* credential_kind(const User& u) {
+  if (u.password) return "clear password";
+  if (u.password_hash) return "password hash";
+  return "no credential";
+}
+
+std::string account(const std::optional<Credentials>& c) {
+  return c ? fmt::format("user {}", c->user) : std::string("not configured");
+}
+
+// client_idle and shutdown_grace use 0 for "no limit" / "do not wait".
+std::string timeout(Millis d, const char* zero_means) {
+  return d.count() == 0 ? fmt::format("0 ({})", zero_means) : detail::format_duration(d);
+}
+
+}  // namespace
+
+std::string summary(const Config& c) {
+  using detail::format_duration;
+  std::string out;
+  auto line = [&out](std::string text) {
+    out += text;
+    out += '\n';
+  };
+  line(fmt::format("listeners ({}):", c.listeners.size()));
+  for (const Listener& l : c.listeners)
+    line(fmt::format("  {:<16} {}", l.name, endpoint(l.address, l.port)));
+  line(fmt::format("servers ({}):", c.servers.size()));
+  for (const Server& s : c.servers)
+    line(fmt::format("  {:<16} {:<24} role={:<8} weight={}", s.name, endpoint(s.host, s.port),
+                     to_string(s.role), s.weight));
+  line(fmt::format("users ({}):", c.users.size()));
+  for (const User& u : c.users)
+    line(fmt::format("  {:<16} {} ({})", u.name, to_string(u.auth_plugin), credential_kind(u)));
+  line(fmt::format("server_version: {}",
+                   c.server_version.empty() ? "mirror the primary" : c.server_version));
+  line(fmt::format("workers: {}", c.workers == 0 ? std::string("one per CPU core")
+                                                  : std::to_string(c.workers)));
+  if (c.tls.enabled())
+    line(fmt::format("tls: on (cert {}, key {}){}", c.tls.cert_file, c.tls.key_file,
+                     c.tls.require ? ", required" : ", optional"));
+  else
+    line("tls: off");
+  line(fmt::format("limits: max_client_connections={} max_packet_size={}",
+                   c.limits.max_client_connections, detail::format_size(c.limits.max_packet_size)));
+  line(fmt::format("timeouts: handshake={} client_idle={} backend_connect={} shutdown_grace={}",
+                   format_duration(c.timeouts.handshake), timeout(c.timeouts.client_idle, "never"),
+                   format_duration(c.timeouts.backend_connect),
+                   timeout(c.timeouts.shutdown_grace, "close at once")));
+  line(fmt::format("monitor: {}", account(c.monitor)));
+  line(fmt::format("replication: {}", account(c.replication)));
+  line(fmt::format("status: {}", c.status.port == 0 ? std::string("disabled")
+                                                    : endpoint(c.status.address, c.status.port)));
+  line(fmt::format("log_level: {}", c.log_level));
+  return out;
+}
+
+}  // namespace causeway::config

@@ -1,0 +1,674 @@
+// config/: YAML -> validated structs, located error reports, summary.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace cfg = causeway::config;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The smallest valid config; tests add sections after it or write their own.
+const std::string minimal = R"(listeners:
+  - port: 16033
+servers:
+  - name: db1
+users:
+  - name: app
+    password: app
+)";
+
+std::vector<cfg::Issue> issues_of(const std::string& yaml) {
+  try {
+    cfg::load_string(yaml, "test.yaml");
+  } catch (const cfg::Error& e) {
+    return e.issues();
+  }
+  return {};
+}
+
+std::string dump(const std::vector<cfg::Issue>& issues) {
+  std::string out;
+  for (const auto& i : issues) out += i.to_string() + "\n";
+  return out;
+}
+
+const cfg::Issue* find_issue(const std::vector<cfg::Issue>& issues, const std::string& path) {
+  for (const auto& i : issues)
+    if (i.path == path) return &i;
+  return nullptr;
+}
+
+// A private directory for files the TLS checks look at; removed afterwards.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "causeway-config-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a full config loads into the structs", "[config]") {
+  TempDir dir;
+  const auto cert = dir.write("cert.pem", "CERT");
+  const auto key = dir.write("key.pem", "KEY");
+  const std::string yaml = R"(
+listeners:
+  - name: main
+    address: 0.0.0.0
+    port: 16033
+  - name: v6
+    address: "::1"
+    port: 16034
+servers:
+  - name: db1
+    host: 10.0.0.1
+    port: 13306
+    role: primary
+  - name: db2
+    host: db2.internal
+    port: 13307
+    role: replica
+    weight: 3
+  - name: db3
+    role: auto
+users:
+  - name: app
+    password: s3cret
+    auth_plugin: caching_sha2_password
+  - name: report
+    password_hash: "*5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3"
+server_version: 8.0.36-causeway
+workers: 4
+tls:
+  cert_file: )" + cert + R"(
+  key_file: )" + key + R"(
+  require: yes
+limits:
+  max_client_connections: 500
+  max_packet_size: 16MiB
+timeouts:
+  handshake: 3s
+  client_idle: 1h
+  backend_connect: 750ms
+  shutdown_grace: 2m
+monitor:
+  user: monitor
+  password: mon
+replication:
+  user: repl
+  password: ""
+status:
+  address: 127.0.0.1
+  port: 16080
+log_level: debug
+)";
+  const cfg::Config c = cfg::load_string(yaml);
+
+  REQUIRE(c.listeners.size() == 2);
+  CHECK(c.listeners[0].name == "main");
+  CHECK(c.listeners[0].address == "0.0.0.0");
+  CHECK(c.listeners[0].port == 16033);
+  CHECK(c.listeners[1].address == "::1");
+  REQUIRE(c.servers.size() == 3);
+  CHECK(c.servers[0].host == "10.0.0.1");
+  CHECK(c.servers[0].port == 13306);
+  CHECK(c.servers[0].role == cfg::ServerRole::Primary);
+  CHECK(c.servers[0].weight == 1);
+  CHECK(c.servers[1].host == "db2.internal");
+  CHECK(c.servers[1].role == cfg::ServerRole::Replica);
+  CHECK(c.servers[1].weight == 3);
+  CHECK(c.servers[2].host == "127.0.0.1");
+  CHECK(c.servers[2].port == 3306);
+  CHECK(c.servers[2].role == cfg::ServerRole::Auto);
+  REQUIRE(c.users.size() == 2);
+  CHECK(c.users[0].password == "s3cret");
+  CHECK_FALSE(c.users[0].password_hash);
+  CHECK(c.users[0].auth_plugin == cfg::AuthPlugin::CachingSha2Password);
+  CHECK_FALSE(c.users[1].password);
+  CHECK(c.users[1].password_hash == "*5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3");
+  CHECK(c.users[1].auth_plugin == cfg::AuthPlugin::MysqlNativePassword);
+  CHECK(c.server_version == "8.0.36-causeway");
+  CHECK(c.workers == 4);
+  CHECK(c.tls.enabled());
+  CHECK(c.tls.cert_file == cert);
+  CHECK(c.tls.key_file == key);
+  CHECK(c.tls.require);
+  CHECK(c.limits.max_client_connections == 500);
+  CHECK(c.limits.max_packet_size == 16u * 1024 * 1024);
+  CHECK(c.timeouts.handshake == 3s);
+  CHECK(c.timeouts.client_idle == 1h);
+  CHECK(c.timeouts.backend_connect == 750ms);
+  CHECK(c.timeouts.shutdown_grace == 2min);
+  REQUIRE(c.monitor);
+  CHECK(c.monitor->user == "monitor");
+  CHECK(c.monitor->password == "mon");
+  REQUIRE(c.replication);
+  CHECK(c.replication->user == "repl");
+  CHECK(c.replication->password.empty());
+  CHECK(c.status.port == 16080);
+  CHECK(c.log_level == "debug");
+}
+
+TEST_CASE("omitted optional keys keep their documented defaults", "[config]") {
+  const cfg::Config c = cfg::load_string(minimal);
+  CHECK(c.listeners.at(0).name == "main");
+  CHECK(c.listeners.at(0).address == "127.0.0.1");
+  CHECK(c.servers.at(0).host == "127.0.0.1");
+  CHECK(c.servers.at(0).port == 3306);
+  CHECK(c.servers.at(0).role == cfg::ServerRole::Auto);
+  CHECK(c.users.at(0).auth_plugin == cfg::AuthPlugin::MysqlNativePassword);
+  CHECK(c.server_version.empty());
+  CHECK(c.workers == 0);
+  CHECK_FALSE(c.tls.enabled());
+  CHECK(c.limits.max_client_connections == 10000);
+  CHECK(c.limits.max_packet_size == 64u * 1024 * 1024);
+  CHECK(c.timeouts.handshake == 10s);
+  CHECK(c.timeouts.client_idle == 8h);
+  CHECK(c.timeouts.backend_connect == 5s);
+  CHECK(c.timeouts.shutdown_grace == 30s);
+  CHECK_FALSE(c.monitor);
+  CHECK_FALSE(c.replication);
+  CHECK(c.status.port == 0);
+  CHECK(c.log_level == "info");
+}
+
+TEST_CASE("an empty section means all its defaults", "[config]") {
+  const cfg::Config c = cfg::load_string(minimal + "tls:\ntimeouts:\nlimits: {}\n");
+  CHECK_FALSE(c.tls.enabled());
+  CHECK(c.timeouts.handshake == 10s);
+}
+
+TEST_CASE("the quickstart example file loads and matches the sandbox", "[config]") {
+  const cfg::Config c = cfg::load_file(CAUSEWAY_SOURCE_DIR "/deploy/causeway.example.yaml");
+  REQUIRE(c.listeners.size() == 1);
+  CHECK(c.listeners[0].address == "127.0.0.1");
+  CHECK(c.listeners[0].port == 16033);
+  REQUIRE(c.servers.size() == 3);
+  CHECK(c.servers[0].port == 13306);
+  CHECK(c.servers[0].role == cfg::ServerRole::Primary);
+  CHECK(c.servers[1].port == 13307);
+  CHECK(c.servers[2].port == 13308);
+  REQUIRE(c.users.size() == 2);
+  CHECK(c.users[0].name == "app");
+  CHECK(c.users[0].password == "app");
+  CHECK(c.users[1].name == "root");
+  CHECK(c.users[1].password == "root");
+  CHECK(c.monitor->user == "monitor");
+  CHECK(c.monitor->password == "monitor");
+  CHECK(c.replication->user == "repl");
+  CHECK(c.replication->password == "repl");
+  CHECK(c.status.address == "127.0.0.1");
+  CHECK(c.status.port == 16080);
+  CHECK_FALSE(c.tls.enabled());
+}
+
+TEST_CASE("durations accept milliseconds or a number with a unit", "[config][values]") {
+  struct Row {
+    const char* text;
+    cfg::Millis expected;
+  };
+  const Row rows[] = {{"0", 0ms},         {"500", 500ms}, {"500ms", 500ms}, {"10s", 10s},
+                      {"5m", 5min},       {"8h", 8h},     {"\"15s\"", 15s}, {"8760h", 8760h}};
+  for (const auto& row : rows) {
+    CAPTURE(row.text);
+    const auto c = cfg::load_string(minimal + "timeouts:\n  client_idle: " + row.text + "\n");
+    CHECK(c.timeouts.client_idle == row.expected);
+  }
+}
+
+TEST_CASE("malformed or negative durations are rejected with the expected form", "[config][values]") {
+  struct Row {
+    const char* text;
+    const char* message;
+  };
+  const Row rows[] = {{"-5s", "must not be negative"},
+                      {"-1", "must not be negative"},
+                      {"abc", "expected a duration"},
+                      {"1.5s", "expected a duration"},
+                      {"10 s", "expected a duration"},
+                      {"5d", "expected a duration"},
+                      {"s", "expected a duration"},
+                      {"8761h", "at most 8760h"},
+                      {"99999999999999999999", "at most 8760h"},
+                      {"[1, 2]", "expected a duration"}};
+  for (const auto& row : rows) {
+    CAPTURE(row.text);
+    const auto issues = issues_of(minimal + "timeouts:\n  handshake: " + row.text + "\n");
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].path == "timeouts.handshake");
+    CHECK_THAT(issues[0].message, Catch::Contains(row.message));
+  }
+}
+
+TEST_CASE("sizes accept bytes or 1024-based units", "[config][values]") {
+  struct Row {
+    const char* text;
+    std::uint64_t expected;
+  };
+  const Row rows[] = {{"1024", 1024},           {"16K", 16u << 10},   {"16k", 16u << 10},
+                      {"16KB", 16u << 10},      {"16KiB", 16u << 10}, {"64M", 64u << 20},
+                      {"64MB", 64u << 20},      {"64MiB", 64u << 20}, {"1G", 1u << 30},
+                      {"1GiB", 1u << 30},       {"2048B", 2048}};
+  for (const auto& row : rows) {
+    CAPTURE(row.text);
+    const auto c = cfg::load_string(minimal + "limits:\n  max_packet_size: " + row.text + "\n");
+    CHECK(c.limits.max_packet_size == row.expected);
+  }
+}
+
+TEST_CASE("malformed or out-of-range sizes are rejected", "[config][values]") {
+  struct Row {
+    const char* text;
+    const char* message;
+  };
+  const Row rows[] = {{"-1M", "must not be negative"},
+                      {"64X", "expected a size"},
+                      {"1.5M", "expected a size"},
+                      {"M", "expected a size"},
+                      {"99999999999999999999G", "too large"},
+                      {"1023", "between 1KiB and 1GiB"},
+                      {"2G", "between 1KiB and 1GiB"},
+                      {"1025M", "between 1KiB and 1GiB"}};
+  for (const auto& row : rows) {
+    CAPTURE(row.text);
+    const auto issues = issues_of(minimal + "limits:\n  max_packet_size: " + row.text + "\n");
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].path == "limits.max_packet_size");
+    CHECK_THAT(issues[0].message, Catch::Contains(row.message));
+  }
+}
+
+TEST_CASE("each validation rule reports its key path and reason", "[config][validate]") {
+  struct Row {
+    const char* rule;
+    std::string yaml;
+    const char* path;
+    const char* message;
+  };
+  const std::string servers = "servers:\n  - name: db1\n";
+  const std::string users = "users:\n  - name: app\n    password: app\n";
+  const std::string listeners = "listeners:\n  - port: 16033\n";
+  const Row rows[] = {
+      {"a listener is required", servers + users, "listeners", "at least one listener"},
+      {"a server is required", listeners + users, "servers", "at least one server"},
+      {"a user is required", listeners + servers, "users", "at least one user"},
+      {"an empty list counts as none", listeners + users + "servers: []\n", "servers",
+       "at least one server"},
+      {"listener port 0", servers + users + "listeners:\n  - port: 0\n", "listeners[0].port",
+       "must be between 1 and 65535"},
+      {"listener port too big", servers + users + "listeners:\n  - port: 65536\n",
+       "listeners[0].port", "must be between 1 and 65535"},
+      {"server port too big", listeners + users + "servers:\n  - name: a\n    port: 99999\n",
+       "servers[0].port", "must be between 1 and 65535"},
+      {"status port too big", minimal + "status:\n  port: 70000\n", "status.port",
+       "between 0 and 65535"},
+      {"listener address must be an IP", servers + users + "listeners:\n  - address: db.example\n",
+       "listeners[0].address", "IPv4 or IPv6 address"},
+      {"status address must be an IP", minimal + "status:\n  address: example\n  port: 1\n",
+       "status.address", "IPv4 or IPv6 address"},
+      {"server name is required", listeners + users + "servers:\n  - host: h\n", "servers[0].name",
+       "is required"},
+      {"server name is plain", listeners + users + "servers:\n  - name: my db\n",
+       "servers[0].name", "letters, digits"},
+      {"server host is not blank", listeners + users + "servers:\n  - name: a\n    host: \"\"\n",
+       "servers[0].host", "host name or an IP"},
+      {"server weight at least 1", listeners + users + "servers:\n  - name: a\n    weight: 0\n",
+       "servers[0].weight", "between 1 and 1000"},
+      {"one primary at most",
+       listeners + users +
+           "servers:\n  - name: a\n    role: primary\n  - name: b\n    role: primary\n",
+       "servers[1].role", "only one server may have role primary; servers[0] (\"a\")"},
+      {"unique server names", listeners + users + "servers:\n  - name: a\n  - name: a\n",
+       "servers[1].name", "duplicate server name \"a\" (already used by servers[0] at line 7)"},
+      {"unique listener names", servers + users + "listeners:\n  - port: 1\n  - port: 2\n",
+       "listeners[1].name", "duplicate listener name \"main\""},
+      {"unique user names",
+       listeners + servers + "users:\n  - name: u\n    password: a\n  - name: u\n    password: b\n",
+       "users[1].name", "duplicate user name \"u\""},
+      {"user name is required", listeners + servers + "users:\n  - password: x\n",
+       "users[0].name", "is required"},
+      {"user needs a credential", listeners + servers + "users:\n  - name: u\n", "users[0]",
+       "needs a password or a password_hash"},
+      {"user has one credential only",
+       listeners + servers +
+           "users:\n  - name: u\n    password: x\n    password_hash: "
+           "\"*5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3\"\n",
+       "users[0].password_hash", "either password or password_hash, not both"},
+      {"hash needs the star", listeners + servers +
+           "users:\n  - name: u\n    password_hash: 5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3\n",
+       "users[0].password_hash", "\"*\" followed by 40 hex digits"},
+      {"hash is 40 digits", listeners + servers + "users:\n  - name: u\n    password_hash: \"*5BCB\"\n",
+       "users[0].password_hash", "40 hex digits"},
+      {"hash is hex", listeners + servers +
+           "users:\n  - name: u\n    password_hash: \"*ZBCB3E6AC345B435C7C2E6B7949A04CE6F6563D3\"\n",
+       "users[0].password_hash", "40 hex digits"},
+      {"caching_sha2 needs a clear password",
+       listeners + servers +
+           "users:\n  - name: u\n    auth_plugin: caching_sha2_password\n    password_hash: "
+           "\"*5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3\"\n",
+       "users[0].auth_plugin", "verifies the client's SHA-256 scramble"},
+      {"tls key without cert", minimal + "tls:\n  key_file: /dev/null\n",
+       "tls.cert_file", "is required when tls.key_file is set"},
+      {"tls require without cert", minimal + "tls:\n  require: true\n", "tls.require",
+       "without a certificate"},
+      {"tls file must exist",
+       minimal + "tls:\n  cert_file: /nonexistent/c.pem\n  key_file: /dev/null\n",
+       "tls.cert_file", "file not found: /nonexistent/c.pem"},
+      {"tls file must not be empty", minimal + "tls:\n  cert_file: \"\"\n", "tls.cert_file",
+       "must not be empty"},
+      {"tls file is not a directory",
+       minimal + "tls:\n  cert_file: /tmp\n  key_file: /dev/null\n", "tls.cert_file",
+       "is a directory"},
+      {"monitor needs a password", minimal + "monitor:\n  user: m\n", "monitor.password",
+       "is required"},
+      {"monitor needs a user", minimal + "monitor:\n  password: m\n", "monitor.user",
+       "is required"},
+      {"replication needs a user", minimal + "replication:\n  user: \"\"\n  password: r\n",
+       "replication.user", "must not be empty"},
+      {"workers at most 256", minimal + "workers: 257\n", "workers", "at most 256"},
+      {"workers not negative", minimal + "workers: -1\n", "workers", "must not be negative"},
+      {"log level from the list", minimal + "log_level: verbose\n", "log_level",
+       "must be one of trace, debug, info, warn, error, off"},
+      {"log level typo gets a suggestion", minimal + "log_level: inf\n", "log_level",
+       "(did you mean \"info\"?)"},
+      {"role from the list", listeners + users + "servers:\n  - name: a\n    role: primay\n",
+       "servers[0].role", "must be one of primary, replica, auto; got \"primay\" (did you mean "
+                          "\"primary\"?)"},
+      {"auth plugin from the list",
+       listeners + servers + "users:\n  - name: u\n    password: p\n    auth_plugin: sha256_password\n",
+       "users[0].auth_plugin", "must be one of mysql_native_password, caching_sha2_password"},
+      {"at least one client connection", minimal + "limits:\n  max_client_connections: 0\n",
+       "limits.max_client_connections", "at least 1"},
+      {"handshake timeout above zero", minimal + "timeouts:\n  handshake: 0\n",
+       "timeouts.handshake", "greater than 0"},
+      {"backend connect timeout above zero", minimal + "timeouts:\n  backend_connect: 0ms\n",
+       "timeouts.backend_connect", "greater than 0"},
+      {"server_version starts with a number", minimal + "server_version: causeway\n",
+       "server_version", "must start with a version number"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.rule, row.yaml);
+    const auto issues = issues_of(row.yaml);
+    INFO(dump(issues));
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].path == row.path);
+    CHECK_THAT(issues[0].message, Catch::Contains(row.message));
+  }
+}
+
+TEST_CASE("permitted edge values pass validation", "[config][validate]") {
+  const std::string accepted[] = {
+      minimal + "status:\n  port: 0\n",
+      minimal + "status:\n  port: 65535\n  address: \"::\"\n",
+      minimal + "workers: 256\n",
+      minimal + "timeouts:\n  client_idle: 0\n  shutdown_grace: 0\n",
+      minimal + "limits:\n  max_packet_size: 1K\n",
+      minimal + "limits:\n  max_packet_size: 1G\n",
+      minimal + "server_version: 10.11.6-MariaDB\n",
+      minimal + "log_level: off\n",
+      "listeners:\n  - address: localhost\n    port: 1\n" + std::string("servers:\n  - name: a\n") +
+          "users:\n  - name: u\n    password: \"\"\n    auth_plugin: caching_sha2_password\n",
+      "listeners:\n  - address: \"::1\"\n" + std::string("servers:\n  - name: a\n    weight: 1000\n") +
+          "users:\n  - name: u\n    password_hash: \"*5bcb3e6ac345b435c7c2e6b7949a04ce6f6563d3\"\n",
+  };
+  for (const auto& yaml : accepted) {
+    CAPTURE(yaml);
+    CHECK(dump(issues_of(yaml)).empty());
+  }
+}
+
+TEST_CASE("an unreadable tls file is reported with its path", "[config][validate]") {
+  if (::geteuid() == 0) SUCCEED("root reads any file; nothing to test");
+  if (::geteuid() == 0) return;
+  TempDir dir;
+  const auto cert = dir.write("cert.pem", "CERT");
+  const auto key = dir.write("key.pem", "KEY");
+  std::filesystem::permissions(key, std::filesystem::perms::none);
+  const auto issues = issues_of(minimal + "tls:\n  cert_file: " + cert + "\n  key_file: " + key + "\n");
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].path == "tls.key_file");
+  CHECK_THAT(issues[0].message, Catch::Contains("cannot read " + key) &&
+                                    Catch::Contains("Permission denied"));
+}
+
+TEST_CASE("relative tls paths are relative to the config file", "[config]") {
+  TempDir dir;
+  dir.write("cert.pem", "CERT");
+  dir.write("key.pem", "KEY");
+  const auto file = dir.write("causeway.yaml", minimal + "tls:\n  cert_file: cert.pem\n  key_file: key.pem\n");
+  const cfg::Config c = cfg::load_file(file);
+  CHECK(c.tls.cert_file == (dir.path / "cert.pem").string());
+  CHECK(c.tls.key_file == (dir.path / "key.pem").string());
+}
+
+TEST_CASE("an unknown key is rejected with its line and column and a suggestion", "[config][locations]") {
+  const std::string yaml = minimal + "servres:\n  - name: x\n";
+  const auto issues = issues_of(yaml);
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].path == "servres");
+  CHECK(issues[0].line == 8);
+  CHECK(issues[0].column == 1);
+  CHECK(issues[0].message == "unknown key \"servres\" (did you mean \"servers\"?)");
+
+  const auto nested = issues_of("listeners:\n  - prot: 1\nservers:\n  - name: a\n"
+                                "users:\n  - name: u\n    pasword: p\n");
+  const auto* prot = find_issue(nested, "listeners[0].prot");
+  REQUIRE(prot);
+  CHECK(prot->line == 2);
+  CHECK(prot->column == 5);
+  CHECK_THAT(prot->message, Catch::EndsWith("(did you mean \"port\"?)"));
+  const auto* pasword = find_issue(nested, "users[0].pasword");
+  REQUIRE(pasword);
+  CHECK(pasword->line == 7);
+  CHECK_THAT(pasword->message, Catch::EndsWith("(did you mean \"password\"?)"));
+}
+
+TEST_CASE("an unknown key far from every known key gets no suggestion", "[config][locations]") {
+  const auto issues = issues_of(minimal + "frobnicate: 1\n");
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].message == "unknown key \"frobnicate\"");
+}
+
+TEST_CASE("a wrong type names the expected type at the value's position", "[config][locations]") {
+  const std::string yaml = "listeners:\n  - port: 16033\n"
+                           "servers:\n  - name: db1\n  - name: db2\n    port: abc\n"
+                           "users:\n  - name: app\n    password: app\n";
+  const auto issues = issues_of(yaml);
+  REQUIRE(issues.size() == 1);  // not also "must be between 1 and 65535"
+  CHECK(issues[0].path == "servers[1].port");
+  CHECK(issues[0].line == 6);
+  CHECK(issues[0].column == 11);
+  CHECK(issues[0].message == "expected an integer, got \"abc\"");
+
+  struct Row {
+    std::string yaml;
+    const char* path;
+    const char* message;
+  };
+  const Row rows[] = {
+      {minimal + "tls:\n  require: maybe\n", "tls.require", "expected a boolean"},
+      {minimal + "server_version: [8, 0]\n", "server_version", "expected a string, got a list"},
+      {minimal + "monitor:\n  user: m\n  password:\n", "monitor.password",
+       "expected a string, got an empty value (write \"\" for an empty string)"},
+      {minimal + "timeouts: 5s\n", "timeouts", "expected a map, got a single value"},
+      {"listeners: 16033\nservers:\n  - name: a\nusers:\n  - name: u\n    password: p\n",
+       "listeners", "expected a list, got a single value"},
+      {minimal + "workers: 2.5\n", "workers", "expected an integer"},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.yaml);
+    const auto found = issues_of(row.yaml);
+    INFO(dump(found));
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].path == row.path);
+    CHECK_THAT(found[0].message, Catch::Contains(row.message));
+  }
+}
+
+TEST_CASE("a rule violation points at the offending value", "[config][locations]") {
+  const std::string yaml = "listeners:\n  - port: 16033\n"
+                           "servers:\n  - name: db1\n    port: 0\n"
+                           "users:\n  - name: app\n";
+  const auto issues = issues_of(yaml);
+  REQUIRE(issues.size() == 2);
+  CHECK(issues[0].to_string() == "servers[0].port (5:11): must be between 1 and 65535");
+  // A missing key is reported where its list entry starts.
+  CHECK(issues[1].to_string() == "users[0] (7:5): needs a password or a password_hash");
+}
+
+TEST_CASE("a YAML syntax error reports its line and column", "[config][locations]") {
+  const auto issues = issues_of("listeners:\n  - port: 1\nworkers: 1: 2\n");
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].path.empty());
+  CHECK(issues[0].line == 3);
+  CHECK(issues[0].column == 11);  // the second ':'
+  CHECK_THAT(issues[0].message, Catch::StartsWith("YAML syntax error: "));
+
+  const auto unclosed = issues_of("listeners: [1, 2\nservers: x\n");
+  REQUIRE(unclosed.size() == 1);
+  CHECK(unclosed[0].line == 2);
+}
+
+TEST_CASE("an unquoted password hash gets a hint to quote it", "[config][locations]") {
+  const auto issues = issues_of("users:\n  - name: u\n    password_hash: *5BCB3E6AC345B435C7C2E6B7949A04CE6F6563D3\n");
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].line == 3);
+  CHECK_THAT(issues[0].message, Catch::Contains("quote it"));
+}
+
+TEST_CASE("tabs in indentation get a hint", "[config][locations]") {
+  const auto issues = issues_of("listeners:\n\t- port: 1\n");
+  REQUIRE(issues.size() == 1);
+  CHECK_THAT(issues[0].message, Catch::Contains("tabs"));
+}
+
+TEST_CASE("a duplicate key is rejected and names the first one", "[config][locations]") {
+  const auto issues = issues_of(minimal + "workers: 1\nworkers: 2\n");
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].path == "workers");
+  CHECK(issues[0].line == 9);
+  CHECK(issues[0].message == "duplicate key (first given at line 8)");
+}
+
+TEST_CASE("every problem in a file is reported at once, in file order", "[config]") {
+  const std::string yaml = "listeners:\n  - port: 0\n"   // 2
+                           "servers:\n  - name: a\n    role: primary\n  - name: b\n    role: primary\n"
+                           "users:\n  - name: u\n    password_hash: nope\n"  // 10
+                           "log_level: loud\n"                                // 11
+                           "colour: blue\n";                                  // 12
+  const auto issues = issues_of(yaml);
+  INFO(dump(issues));
+  REQUIRE(issues.size() == 5);
+  CHECK(issues[0].path == "listeners[0].port");
+  CHECK(issues[1].path == "servers[1].role");
+  CHECK(issues[2].path == "users[0].password_hash");
+  CHECK(issues[3].path == "log_level");
+  CHECK(issues[4].path == "colour");
+}
+
+TEST_CASE("what() lists every issue as file:line:col: key: message", "[config]") {
+  const std::string yaml = "servers:\n  - name: db1\n  - name: db2\n    port: 70000\n"
+                           "users:\n  - name: u\n    password: p\n";
+  try {
+    cfg::load_string(yaml, "causeway.yaml");
+    FAIL("expected config::Error");
+  } catch (const cfg::Error& e) {
+    CHECK(e.source() == "causeway.yaml");
+    CHECK(std::string(e.what()) ==
+          "causeway.yaml:4:11: servers[1].port: must be between 1 and 65535\n"
+          "causeway.yaml: listeners: at least one listener is required");
+  }
+}
+
+TEST_CASE("an Error built without a source still formats each issue", "[config]") {
+  const cfg::Error e({{"workers", 3, 10, "must be at most 256"}, {"", 0, 0, "whole file"}});
+  CHECK(std::string(e.what()) == "3:10: workers: must be at most 256\nwhole file");
+  CHECK(e.issues()[0].to_string() == "workers (3:10): must be at most 256");
+  CHECK(e.issues()[1].to_string() == "whole file");
+}
+
+TEST_CASE("a missing config file is reported with its path", "[config]") {
+  try {
+    cfg::load_file("/nonexistent/causeway.yaml");
+    FAIL("expected config::Error");
+  } catch (const cfg::Error& e) {
+    REQUIRE(e.issues().size() == 1);
+    CHECK_THAT(e.issues()[0].message, Catch::Contains("/nonexistent/causeway.yaml") &&
+                                          Catch::Contains("No such file or directory"));
+    CHECK_THAT(std::string(e.what()), Catch::StartsWith("/nonexistent/causeway.yaml: "));
+  }
+  CHECK_THROWS_AS(cfg::load_file("/tmp"), cfg::Error);
+}
+
+TEST_CASE("an empty document asks for the required sections", "[config]") {
+  const auto issues = issues_of("# nothing yet\n");
+  REQUIRE(issues.size() == 3);
+  CHECK(issues[0].path == "listeners");
+  CHECK(issues[1].path == "servers");
+  CHECK(issues[2].path == "users");
+  CHECK(issues[0].line == 0);
+}
+
+TEST_CASE("a document that is not a map is one issue, not a cascade", "[config]") {
+  const auto issues = issues_of("- a\n- b\n");
+  REQUIRE(issues.size() == 1);
+  CHECK_THAT(issues[0].message, Catch::Contains("must be a map"));
+}
+
+TEST_CASE("a list entry of the wrong shape does not cascade into rule errors", "[config]") {
+  const auto issues = issues_of("listeners:\n  - port: 1\nservers:\n  - db1\nusers:\n  - name: u\n    password: p\n");
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].path == "servers[0]");
+  CHECK(issues[0].message == "expected a map, got a single value");
+}
+
+TEST_CASE("the summary shows the topology but never a password or hash", "[config][summary]") {
+  const cfg::Config c = cfg::load_string(
+      "listeners:\n  - port: 16033\n"
+      "servers:\n  - name: db1\n    port: 13306\n    role: primary\n  - name: db2\n    port: 13307\n"
+      "users:\n  - name: app\n    password: topsecret\n"
+      "  - name: ro\n    password_hash: \"*14E65567ABDB5135D0CFD9A70B3032C179A49EE7\"\n"
+      "monitor:\n  user: mon\n  password: monpass\n"
+      "replication:\n  user: repl\n  password: replpass\n"
+      "status:\n  port: 16080\n");
+  const std::string s = cfg::summary(c);
+  INFO(s);
+  CHECK_THAT(s, Catch::Contains("127.0.0.1:16033"));
+  CHECK_THAT(s, Catch::Contains("db1") && Catch::Contains("127.0.0.1:13306") &&
+                    Catch::Contains("role=primary"));
+  CHECK_THAT(s, Catch::Contains("db2") && Catch::Contains("role=auto"));
+  CHECK_THAT(s, Catch::Contains("app") && Catch::Contains("mysql_native_password"));
+  CHECK_THAT(s, Catch::Contains("tls: off"));
+  CHECK_THAT(s, Catch::Contains("max_packet_size=64MiB"));
+  CHECK_THAT(s, Catch::Contains("handshake=10s") && Catch::Contains("client_idle=8h"));
+  CHECK_THAT(s, Catch::Contains("status: 127.0.0.1:16080"));
+  for (const char* secret : {"topsecret", "14E65567", "monpass", "replpass"})
+    CHECK_THAT(s, !Catch::Contains(secret));
+}
+
+TEST_CASE("enum names print as they are written in the config", "[config]") {
+  CHECK(std::string(cfg::to_string(cfg::ServerRole::Primary)) == "primary");
+  CHECK(std::string(cfg::to_string(cfg::ServerRole::Replica)) == "replica");
+  CHECK(std::string(cfg::to_string(cfg::ServerRole::Auto)) == "auto");
+  CHECK(std::string(cfg::to_string(cfg::AuthPlugin::MysqlNativePassword)) == "mysql_native_password");
+  CHECK(std::string(cfg::to_string(cfg::AuthPlugin::CachingSha2Password)) == "caching_sha2_password");
+}
