@@ -35,6 +35,7 @@ std::span<std::uint8_t> FrameReader::prepare(std::size_t min_free) {
 void FrameReader::commit(std::size_t n) { end_ += n; }
 
 void FrameReader::feed(Bytes bytes) {
+  if (bytes.empty()) return;  // an empty span may have no data(): memcpy from null is UB
   auto space = prepare(bytes.size());
   std::memcpy(space.data(), bytes.data(), bytes.size());
   commit(bytes.size());

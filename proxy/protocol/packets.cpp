@@ -118,9 +118,11 @@ void encode_handshake_response(const HandshakeResponse& resp, std::vector<std::u
   w.nul_string(resp.username);
   if (resp.capabilities & cap::plugin_auth_lenenc_data) {
     w.lenenc_string(resp.auth_response);
-  } else {
+  } else if (resp.capabilities & cap::secure_connection) {
     w.u8(static_cast<std::uint8_t>(resp.auth_response.size()));
     w.bytes(resp.auth_response);
+  } else {
+    w.nul_string(resp.auth_response);  // what the decoder and servers expect without either flag
   }
   if (resp.capabilities & cap::connect_with_db) w.nul_string(resp.database);
   if (resp.capabilities & cap::plugin_auth) w.nul_string(resp.auth_plugin);
@@ -160,13 +162,11 @@ std::error_code decode_ok(Bytes payload, Caps caps, OkPacket& out) {
   out.info = {};
   out.session_state = {};
   if (!r.ok()) return errc::malformed_packet;
-  if (caps & cap::session_track) {
-    if (!r.empty()) out.info = r.lenenc_string();
-    if ((out.status_flags & status::session_state_changed) && !r.empty()) {
-      out.session_state = r.lenenc_bytes();
-    }
-  } else {
-    out.info = r.rest_string();
+  // The info is length-encoded with or without CLIENT_SESSION_TRACK: MySQL and MariaDB
+  // servers write it so, and libmysql/libmariadb read it so (documented as string<EOF>).
+  if (!r.empty()) out.info = r.lenenc_string();
+  if ((caps & cap::session_track) && (out.status_flags & status::session_state_changed) && !r.empty()) {
+    out.session_state = r.lenenc_bytes();
   }
   return result(r);
 }
@@ -182,8 +182,8 @@ void encode_ok(const OkPacket& ok, Caps caps, std::vector<std::uint8_t>& out) {
     const bool state = (ok.status_flags & status::session_state_changed) && !ok.session_state.empty();
     if (!ok.info.empty() || state) w.lenenc_string(ok.info);
     if (state) w.lenenc_bytes(ok.session_state);
-  } else {
-    w.bytes(ok.info);
+  } else if (!ok.info.empty()) {
+    w.lenenc_string(ok.info);
   }
 }
 

@@ -5,6 +5,25 @@
 
 namespace causeway::protocol {
 
+namespace {
+
+// The fixed fields of an OK packet, for one whose info or session state does not decode
+// (the kept head cuts off an OK longer than capture_size).
+bool decode_ok_fixed_fields(Bytes payload, std::uint16_t& status_flags, std::uint16_t& warnings) {
+  Reader r(payload);
+  r.u8();
+  r.lenenc();
+  r.lenenc();
+  const std::uint16_t flags = r.u16();
+  const std::uint16_t warns = r.u16();
+  if (!r.ok()) return false;
+  status_flags = flags;
+  warnings = warns;
+  return true;
+}
+
+}  // namespace
+
 ResponseShape response_shape(Command cmd) {
   switch (cmd) {
     case Command::quit:
@@ -232,6 +251,9 @@ void ResponseTracker::read_ok_status(bool eof_header_packet) {
   if (!decode_ok(payload, caps_, ok)) {
     status_flags_ = ok.status_flags;
     warnings_ = ok.warnings;
+  } else if (decode_ok_fixed_fields(payload, status_flags_, warnings_)) {
+    // The info or session state did not decode: cut off past capture_size (large
+    // session-state changes), or malformed. The flags before them still count.
   } else {
     EofPacket eof;
     if (eof_header_packet && !decode_eof(payload, eof)) {
