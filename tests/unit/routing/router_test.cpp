@@ -1,0 +1,223 @@
+// The routing decision, table-driven: statement, session state, topology -> target, reason.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include <string>
+#include <vector>
+
+#include "routing/classifier.hpp"
+#include "routing/hint.hpp"
+#include "routing/router.hpp"
+#include "routing/session_state.hpp"
+
+using namespace causeway::routing;
+
+namespace {
+
+// primary (0), replica1 (1), replica2 (2), all healthy.
+Topology three_servers() {
+  Topology t;
+  for (const char* name : {"primary", "replica1", "replica2"}) {
+    ServerState s;
+    s.name = name;
+    s.reachable = true;
+    s.is_replica = t.servers.size() > 0;
+    s.read_only = s.is_replica;
+    s.io_running = s.sql_running = s.is_replica;
+    s.configured_role = s.is_replica ? ConfiguredRole::Replica : ConfiguredRole::Primary;
+    t.servers.push_back(s);
+  }
+  t.writer = 0;
+  return t;
+}
+
+Decision route(const std::string& sql, const SessionState& state, const Topology& t, RoutePolicy policy = {},
+               std::vector<std::uint32_t> outstanding = {}) {
+  const Classification c = classify(sql);
+  RouteHint hint;
+  Request req;
+  req.statement = &c;
+  if (c.has(flag::HasHint)) {
+    hint = parse_hint(c.hint);
+    req.hint = &hint;
+  }
+  return decide(req, state, t, policy, LoadView{outstanding, 0});
+}
+
+struct Row {
+  const char* sql;
+  Target target;
+  Reason reason;
+};
+
+}  // namespace
+
+TEST_CASE("statements outside a transaction go where their class says", "[router]") {
+  const Topology t = three_servers();
+  const SessionState idle;
+  const Row rows[] = {
+      {"SELECT * FROM t WHERE id = 1", Target::Replica, Reason::Read},
+      {"select c from sbtest1 where id=5", Target::Replica, Reason::Read},
+      {"/* FOR UPDATE */ SELECT 1", Target::Replica, Reason::Read},
+      {"WITH x AS (SELECT 1) SELECT * FROM x", Target::Replica, Reason::Read},
+      {"SELECT * FROM t FOR UPDATE", Target::Primary, Reason::Locking},
+      {"SELECT * FROM t LOCK IN SHARE MODE", Target::Primary, Reason::Locking},
+      {"SELECT GET_LOCK('a', 1)", Target::Primary, Reason::Locking},
+      {"SELECT LAST_INSERT_ID()", Target::Primary, Reason::SideEffect},
+      {"SELECT a INTO @v FROM t", Target::Primary, Reason::SideEffect},
+      {"SELECT NEXTVAL(s)", Target::Primary, Reason::SideEffect},
+      {"INSERT INTO t VALUES (1)", Target::Primary, Reason::Write},
+      {"WITH x AS (SELECT 1) DELETE FROM t WHERE id IN (SELECT * FROM x)", Target::Primary, Reason::Write},
+      {"UPDATE t SET a = 1", Target::Primary, Reason::Write},
+      {"CREATE TABLE t (id int)", Target::Primary, Reason::Ddl},
+      {"GRANT SELECT ON *.* TO u", Target::Primary, Reason::Ddl},
+      {"BEGIN", Target::Primary, Reason::TransactionControl},
+      {"START TRANSACTION READ ONLY", Target::Replica, Reason::ReadOnlyTransaction},
+      {"SET NAMES utf8mb4", Target::Primary, Reason::SessionStatement},
+      {"USE demo", Target::Primary, Reason::SessionStatement},
+      {"LOCK TABLES t WRITE", Target::Primary, Reason::Locking},
+      {"CALL p()", Target::Primary, Reason::Call},
+      {"SHOW TABLES", Target::Primary, Reason::Show},
+      {"SELECT 1; SELECT 2", Target::Primary, Reason::MultiStatement},
+      {"FROBNICATE everything", Target::Primary, Reason::Unknown},
+      {"/* causeway: route=primary */ SELECT 1", Target::Primary, Reason::HintPrimary},
+      {"/* causeway: route=replica */ SELECT @@server_id", Target::Replica, Reason::HintReplica},
+      {"/* causeway: route=replica */ INSERT INTO t VALUES (1)", Target::Primary, Reason::Write},
+      {"/* causeway: route=replica */ SELECT * FROM t FOR UPDATE", Target::Primary, Reason::Locking},
+      {"/* causeway: route=server:replica2 */ SELECT 1", Target::Server, Reason::HintServer},
+  };
+  for (const auto& row : rows) {
+    INFO(row.sql);
+    const Decision d = route(row.sql, idle, t);
+    CHECK(to_string(d.target) == std::string(to_string(row.target)));
+    CHECK(to_string(d.reason) == std::string(to_string(row.reason)));
+    if (row.target == Target::Primary) CHECK(d.server == 0);
+    if (row.target == Target::Replica) CHECK(d.server != 0);
+  }
+  CHECK(route("/* causeway: route=server:replica2 */ SELECT 1", idle, t).server == 2);
+}
+
+TEST_CASE("everything inside a read-write transaction stays on its server", "[router]") {
+  const Topology t = three_servers();
+  SessionState s;
+  s.in_transaction = true;
+  s.transaction_server = 0;
+  for (const char* sql : {"SELECT 1", "/* causeway: route=replica */ SELECT 1", "INSERT INTO t VALUES (1)"}) {
+    INFO(sql);
+    const Decision d = route(sql, s, t);
+    CHECK(d.server == 0);
+    CHECK(d.reason == Reason::InTransaction);
+  }
+}
+
+TEST_CASE("a read-only transaction runs whole on the replica where it began", "[router]") {
+  const Topology t = three_servers();
+  SessionState s;
+  after_statement(s, nullptr, 2, server_status::in_trans | server_status::in_trans_readonly | server_status::autocommit,
+                  true);
+  const Decision d = route("SELECT * FROM t", s, t);
+  CHECK(d.server == 2);
+  CHECK(d.reason == Reason::ReadOnlyTransaction);
+}
+
+TEST_CASE("session state that lives on a connection pins the session there", "[router]") {
+  const Topology t = three_servers();
+  for (const char* sql : {"SET @x = 1", "CREATE TEMPORARY TABLE tmp (id int)", "SELECT GET_LOCK('a', 1)",
+                          "LOCK TABLES t READ", "PREPARE s FROM 'SELECT 1'", "SELECT 1 INTO @v"}) {
+    INFO(sql);
+    SessionState s;
+    const Classification c = classify(sql);
+    after_statement(s, &c, 0, server_status::autocommit, true);
+    CHECK(s.pinned());
+    const Decision d = route("SELECT * FROM t", s, t);
+    CHECK(d.server == 0);
+    CHECK(d.reason == Reason::Pinned);
+  }
+}
+
+TEST_CASE("UNLOCK TABLES releases the LOCK TABLES pin", "[router]") {
+  SessionState s;
+  const Classification lock = classify("LOCK TABLES t WRITE");
+  const Classification unlock = classify("UNLOCK TABLES");
+  after_statement(s, &lock, 0, server_status::autocommit, true);
+  CHECK(s.pinned());
+  after_statement(s, &unlock, 0, server_status::autocommit, true);
+  CHECK_FALSE(s.pinned());
+  CHECK(route("SELECT 1", s, three_servers()).target == Target::Replica);
+}
+
+TEST_CASE("autocommit off pins the session until it is back on", "[router]") {
+  SessionState s;
+  after_statement(s, nullptr, 0, 0, true);  // the server reports autocommit off
+  CHECK(route("SELECT 1", s, three_servers()).reason == Reason::Pinned);
+  after_statement(s, nullptr, 0, server_status::autocommit, true);
+  CHECK(route("SELECT 1", s, three_servers()).reason == Reason::Read);
+}
+
+TEST_CASE("the transaction ends with the server's status flags, not with parsing", "[router]") {
+  SessionState s;
+  after_statement(s, nullptr, 0, server_status::in_trans | server_status::autocommit, true);
+  CHECK(s.in_transaction);
+  // DDL commits implicitly: the server's OK says so.
+  const Classification ddl = classify("CREATE TABLE t2 (id int)");
+  after_statement(s, &ddl, 0, server_status::autocommit, true);
+  CHECK_FALSE(s.in_transaction);
+  CHECK(route("SELECT 1", s, three_servers()).target == Target::Replica);
+}
+
+TEST_CASE("reads avoid unhealthy replicas and fall back to the primary by policy", "[router]") {
+  Topology t = three_servers();
+  t.servers[1].sql_running = false;  // broken replication
+  t.servers[2].reachable = false;    // down
+  const SessionState s;
+  const Decision d = route("SELECT 1", s, t);
+  CHECK(d.target == Target::Primary);
+  CHECK(d.reason == Reason::NoReplicaFallback);
+  RoutePolicy strict;
+  strict.fallback_to_primary = false;
+  const Decision e = route("SELECT 1", s, t, strict);
+  CHECK(e.target == Target::Reject);
+  CHECK(e.reason == Reason::NoReplica);
+  t.servers[1].sql_running = true;
+  CHECK(route("SELECT 1", s, t).server == 1);
+  t.servers[1].drained = true;
+  CHECK(route("SELECT 1", s, t).target == Target::Primary);
+}
+
+TEST_CASE("replica choice follows least outstanding requests and weights", "[router]") {
+  Topology t = three_servers();
+  const SessionState s;
+  CHECK(route("SELECT 1", s, t, {}, {0, 5, 0}).server == 2);
+  CHECK(route("SELECT 1", s, t, {}, {0, 0, 5}).server == 1);
+  t.servers[1].weight = 10;  // ten times the capacity: preferred despite more in flight
+  CHECK(route("SELECT 1", s, t, {}, {0, 5, 1}).server == 1);
+}
+
+TEST_CASE("ties between replicas rotate", "[router]") {
+  const Topology t = three_servers();
+  const SessionState s;
+  const Classification c = classify("SELECT 1");
+  Request req;
+  req.statement = &c;
+  std::vector<std::size_t> seen;
+  for (std::uint32_t r = 0; r < 4; ++r) seen.push_back(decide(req, s, t, {}, LoadView{{}, r}).server);
+  CHECK(std::count(seen.begin(), seen.end(), 1u) == 2);
+  CHECK(std::count(seen.begin(), seen.end(), 2u) == 2);
+}
+
+TEST_CASE("with splitting off everything goes to the primary", "[router]") {
+  RoutePolicy off;
+  off.split = false;
+  const Decision d = route("SELECT 1", SessionState{}, three_servers(), off);
+  CHECK(d.target == Target::Primary);
+  CHECK(d.reason == Reason::SplitDisabled);
+}
+
+TEST_CASE("SHOW WARNINGS goes to the server of the previous statement", "[router]") {
+  SessionState s;
+  after_statement(s, nullptr, 2, server_status::autocommit, true);
+  const Decision d = route("SHOW WARNINGS", s, three_servers());
+  CHECK(d.server == 2);
+  CHECK(d.reason == Reason::ServerSpecific);
+}
