@@ -44,6 +44,14 @@ struct Credentials {
   std::string password;
 };
 
+// The health monitor: its account and how often / how patiently it checks each server.
+struct MonitorSettings {
+  std::string user;
+  std::string password;
+  Millis interval{250};  // pause between the end of one check of a server and the next
+  Millis timeout{1000};  // a check (connect + queries) not answered within this fails
+};
+
 struct Tls {
   std::string cert_file;  // empty: TLS to clients disabled
   std::string key_file;
@@ -63,6 +71,15 @@ struct Timeouts {
   Millis shutdown_grace{30'000};   // SIGTERM: how long running statements may finish
 };
 
+// Read/write splitting. Off by default for now: with splitting on, a read may reach a
+// replica that has not applied the session's own last write yet (eventual consistency).
+enum class Fallback { Primary, Error };
+
+struct Routing {
+  bool read_write_split = false;
+  Fallback fallback = Fallback::Primary;  // no usable replica for a read
+};
+
 struct Status {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: status port disabled
@@ -77,8 +94,9 @@ struct Config {
   Tls tls;
   Limits limits;
   Timeouts timeouts;
-  std::optional<Credentials> monitor;      // account the health monitor uses
+  std::optional<MonitorSettings> monitor;  // account and timing of the health monitor
   std::optional<Credentials> replication;  // account the binlog client uses
+  Routing routing;
   Status status;
   std::string log_level = "info";
 };

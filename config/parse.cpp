@@ -74,6 +74,7 @@ class Parser {
   void server(const YAML::Node& n, const std::string& path, Server& out);
   void user(const YAML::Node& n, const std::string& path, User& out);
   void credentials(const YAML::Node& n, const std::string& path, std::optional<Credentials>& out);
+  void monitor(const YAML::Node& n, const std::string& path, std::optional<MonitorSettings>& out);
 
   Parsed& out_;
 };
@@ -222,6 +223,9 @@ void Parser::choice(const YAML::Node& n, const std::string& path,
 
 constexpr std::pair<std::string_view, ServerRole> roles[] = {
     {"primary", ServerRole::Primary}, {"replica", ServerRole::Replica}, {"auto", ServerRole::Auto}};
+constexpr std::pair<std::string_view, Fallback> fallbacks[] = {
+    {"primary", Fallback::Primary}, {"error", Fallback::Error}};
+
 constexpr std::pair<std::string_view, AuthPlugin> plugins[] = {
     {"mysql_native_password", AuthPlugin::MysqlNativePassword},
     {"caching_sha2_password", AuthPlugin::CachingSha2Password}};
@@ -257,6 +261,16 @@ void Parser::credentials(const YAML::Node& n, const std::string& path,
   map(n, path,
       {{"user", [&](auto& v, auto& p) { string(v, p, out->user); }},
        {"password", [&](auto& v, auto& p) { string(v, p, out->password); }}});
+}
+
+void Parser::monitor(const YAML::Node& n, const std::string& path,
+                     std::optional<MonitorSettings>& out) {
+  out.emplace();  // present even when empty, so validation can ask for user/password
+  map(n, path,
+      {{"user", [&](auto& v, auto& p) { string(v, p, out->user); }},
+       {"password", [&](auto& v, auto& p) { string(v, p, out->password); }},
+       {"interval", [&](auto& v, auto& p) { duration(v, p, out->interval); }},
+       {"timeout", [&](auto& v, auto& p) { duration(v, p, out->timeout); }}});
 }
 
 void Parser::document(const YAML::Node& root) {
@@ -311,8 +325,16 @@ void Parser::document(const YAML::Node& root) {
                {"shutdown_grace",
                 [&](auto& v2, auto& p2) { duration(v2, p2, t.shutdown_grace); }}});
         }},
-       {"monitor", [&](auto& v, auto& p) { credentials(v, p, c.monitor); }},
+       {"monitor", [&](auto& v, auto& p) { monitor(v, p, c.monitor); }},
        {"replication", [&](auto& v, auto& p) { credentials(v, p, c.replication); }},
+       {"routing",
+        [&](auto& v, auto& p) {
+          map(v, p,
+              {{"read_write_split",
+                [&](auto& v2, auto& p2) { boolean(v2, p2, c.routing.read_write_split); }},
+               {"fallback",
+                [&](auto& v2, auto& p2) { choice<Fallback>(v2, p2, fallbacks, c.routing.fallback); }}});
+        }},
        {"status",
         [&](auto& v, auto& p) {
           map(v, p,

@@ -63,10 +63,16 @@ std::string summary(const Config& c) {
                    format_duration(c.timeouts.handshake), timeout(c.timeouts.client_idle, "never"),
                    format_duration(c.timeouts.backend_connect),
                    timeout(c.timeouts.shutdown_grace, "close at once")));
-  line(fmt::format("monitor: {}", account(c.monitor)));
+  if (c.monitor)
+    line(fmt::format("monitor: user {}, every {}, timeout {}", c.monitor->user,
+                     format_duration(c.monitor->interval), format_duration(c.monitor->timeout)));
+  else
+    line("monitor: not configured");
   line(fmt::format("replication: {}", account(c.replication)));
   line(fmt::format("status: {}", c.status.port == 0 ? std::string("disabled")
                                                     : endpoint(c.status.address, c.status.port)));
+  line(fmt::format("routing: read_write_split={} fallback={}", c.routing.read_write_split ? "on" : "off",
+                   c.routing.fallback == Fallback::Primary ? "primary" : "error"));
   line(fmt::format("log_level: {}", c.log_level));
   return out;
 }

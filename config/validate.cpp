@@ -21,6 +21,7 @@ constexpr unsigned max_workers = 256;
 constexpr unsigned max_weight = 1000;
 constexpr std::uint64_t min_packet_size = 1ull << 10;
 constexpr std::uint64_t max_packet_size = 1ull << 30;  // MySQL's own max_allowed_packet cap
+constexpr Millis min_monitor_period{10};
 
 class Checker {
  public:
@@ -209,13 +210,24 @@ void check_limits_and_timeouts(Checker& c, const Config& cfg) {
     c.fail("timeouts.backend_connect", "must be greater than 0");
 }
 
-void check_credentials(Checker& c, const std::optional<Credentials>& cred, const char* section) {
-  if (!cred) return;
+// Monitor and replication sections: both keys required when the section is present.
+void check_account(Checker& c, const std::string& account_user, const char* section) {
   const std::string user = fmt::format("{}.user", section);
   const std::string password = fmt::format("{}.password", section);
-  if (cred->user.empty()) c.fail(user, c.has(user) ? "must not be empty" : "is required");
+  if (account_user.empty()) c.fail(user, c.has(user) ? "must not be empty" : "is required");
   if (!c.has(password))
     c.fail(password, "is required (write password: \"\" for an account without one)");
+}
+
+void check_monitor(Checker& c, const std::optional<MonitorSettings>& m) {
+  if (!m) return;
+  check_account(c, m->user, "monitor");
+  // Below 10ms a check loop would only burn CPU on the servers; a zero timeout would
+  // fail every check.
+  if (m->interval < min_monitor_period)
+    c.fail("monitor.interval", "must be at least 10ms");
+  if (m->timeout < min_monitor_period)
+    c.fail("monitor.timeout", "must be at least 10ms");
 }
 
 void check_misc(Checker& c, const Config& cfg) {
@@ -251,8 +263,8 @@ std::vector<Issue> validate(const Config& config, const Locations& locations) {
   check_users(c, config);
   check_tls(c, config.tls);
   check_limits_and_timeouts(c, config);
-  check_credentials(c, config.monitor, "monitor");
-  check_credentials(c, config.replication, "replication");
+  check_monitor(c, config.monitor);
+  if (config.replication) check_account(c, config.replication->user, "replication");
   check_misc(c, config);
   return c.take();
 }

@@ -8,7 +8,7 @@
 #   --direct      no causeway: the tests talk to the sandbox primary itself (development;
 #                 proxy-only checks are skipped or adapt, and say so)
 #   --only LIST   run only these suites: check_config, client, bad_input, python, node,
-#                 cli, sysbench
+#                 cli, sysbench, monitor
 #   --keep-logs   keep the work directory (logs, configs) even when everything passed
 #
 # Environment: CW_ITEST_BASE_PORT (first port to try, default 23306);
@@ -40,6 +40,7 @@ die() { log "error: $*"; exit 1; }
 # ------------------------------------------------------------------ binaries
 
 itest_client=$build/tests/integration/itest_client
+itest_monitor=$build/tests/integration/itest_monitor
 causeway_bin=$build/proxy/causeway
 need_target() { # PATH TARGET
   [[ -x "$1" ]] && return 0
@@ -48,6 +49,7 @@ need_target() { # PATH TARGET
   [[ -x "$1" ]] || die "$2 built, but $1 is not there"
 }
 need_target "$itest_client" itest_client
+need_target "$itest_monitor" itest_monitor
 if ((!direct)); then
   need_target "$causeway_bin" causeway
 fi
@@ -218,6 +220,8 @@ start_causeway() {
 export CW_HOST=127.0.0.1 CW_USER=app CW_PASSWORD=app CW_DB=demo
 export CW_ROOT_USER=root CW_ROOT_PASSWORD=root
 export CW_PRIMARY_PORT=$PRIMARY_PORT
+export CW_REPLICA_PORTS=$REPLICA_PORTS CW_SANDBOX_DIR=$sandbox_dir
+export CW_MONITOR_USER=monitor CW_MONITOR_PASSWORD=monitor
 export CW_CA=$certs/ca.pem CW_TLS=1
 export CW_MAX_PACKET=67108864
 [[ -s "$work/wrong-ca.pem" ]] && export CW_WRONG_CA=$work/wrong-ca.pem
@@ -286,6 +290,8 @@ run_suite python 300 /usr/bin/python3 "$here/python/client_test.py"
 run_suite node 300 bash -c "$node_cmd" "$here/node"
 run_suite cli 120 "$here/cli_test.sh"
 run_suite sysbench 180 "$here/sysbench_test.sh"
+# Last: it stops, breaks, kills and restarts sandbox servers (and leaves them healthy).
+run_suite monitor 300 "$itest_monitor" --order decl
 
 # ------------------------------------------------------------------ causeway shutdown
 

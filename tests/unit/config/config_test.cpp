@@ -113,6 +113,8 @@ timeouts:
 monitor:
   user: monitor
   password: mon
+  interval: 100ms
+  timeout: 2s
 replication:
   user: repl
   password: ""
@@ -161,6 +163,8 @@ log_level: debug
   REQUIRE(c.monitor);
   CHECK(c.monitor->user == "monitor");
   CHECK(c.monitor->password == "mon");
+  CHECK(c.monitor->interval == 100ms);
+  CHECK(c.monitor->timeout == 2s);
   REQUIRE(c.replication);
   CHECK(c.replication->user == "repl");
   CHECK(c.replication->password.empty());
@@ -214,6 +218,8 @@ TEST_CASE("the quickstart example file loads and matches the sandbox", "[config]
   CHECK(c.users[1].password == "root");
   CHECK(c.monitor->user == "monitor");
   CHECK(c.monitor->password == "monitor");
+  CHECK(c.monitor->interval == 250ms);  // the example file leaves the timing at its defaults
+  CHECK(c.monitor->timeout == 1s);
   CHECK(c.replication->user == "repl");
   CHECK(c.replication->password == "repl");
   CHECK(c.status.address == "127.0.0.1");
@@ -384,6 +390,12 @@ TEST_CASE("each validation rule reports its key path and reason", "[config][vali
        "is required"},
       {"replication needs a user", minimal + "replication:\n  user: \"\"\n  password: r\n",
        "replication.user", "must not be empty"},
+      {"monitor interval not zero",
+       minimal + "monitor:\n  user: m\n  password: m\n  interval: 0\n", "monitor.interval",
+       "must be at least 10ms"},
+      {"monitor timeout at least 10ms",
+       minimal + "monitor:\n  user: m\n  password: m\n  timeout: 5ms\n", "monitor.timeout",
+       "must be at least 10ms"},
       {"workers at most 256", minimal + "workers: 257\n", "workers", "at most 256"},
       {"workers not negative", minimal + "workers: -1\n", "workers", "must not be negative"},
       {"log level from the list", minimal + "log_level: verbose\n", "log_level",
@@ -510,6 +522,8 @@ TEST_CASE("a wrong type names the expected type at the value's position", "[conf
       {minimal + "monitor:\n  user: m\n  password:\n", "monitor.password",
        "expected a string, got an empty value (write \"\" for an empty string)"},
       {minimal + "timeouts: 5s\n", "timeouts", "expected a map, got a single value"},
+      {minimal + "monitor:\n  user: m\n  password: m\n  interval: often\n", "monitor.interval",
+       "expected a duration"},
       {"listeners: 16033\nservers:\n  - name: a\nusers:\n  - name: u\n    password: p\n",
        "listeners", "expected a list, got a single value"},
       {minimal + "workers: 2.5\n", "workers", "expected an integer"},
@@ -661,6 +675,7 @@ TEST_CASE("the summary shows the topology but never a password or hash", "[confi
   CHECK_THAT(s, Catch::Contains("max_packet_size=64MiB"));
   CHECK_THAT(s, Catch::Contains("handshake=10s") && Catch::Contains("client_idle=8h"));
   CHECK_THAT(s, Catch::Contains("status: 127.0.0.1:16080"));
+  CHECK_THAT(s, Catch::Contains("monitor: user mon, every 250ms, timeout 1s"));
   for (const char* secret : {"topsecret", "14E65567", "monpass", "replpass"})
     CHECK_THAT(s, !Catch::Contains(secret));
 }

@@ -1,0 +1,99 @@
+// The health monitor: checks every server on its own thread, folds the results into
+// immutable topology snapshots and hands each new one to `publish` (the proxy posts it to
+// every worker's event loop). Nothing here is on the data path: workers only ever see
+// the snapshots. What is checked and why: docs/monitoring.md.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "replication/server_check.hpp"
+#include "routing/topology.hpp"
+
+namespace causeway::replication {
+
+struct ServerSpec {
+  std::string name;
+  std::string host;
+  std::uint16_t port = 3306;
+  routing::ConfiguredRole role = routing::ConfiguredRole::Auto;
+  unsigned weight = 1;
+};
+
+struct MonitorSettings {
+  std::string user;
+  std::string password;
+  std::chrono::milliseconds interval{250};  // from the end of one check to the next
+  std::chrono::milliseconds timeout{1000};  // a check not finished by then has failed
+};
+
+class Monitor {
+ public:
+  // Called on a monitor thread with each new snapshot, in increasing generation order
+  // (a snapshot overtaken by a newer one is skipped). It must return quickly and must
+  // not call set_drained() or stop(); current() is fine.
+  using Publish = std::function<void(routing::TopologyPtr)>;
+
+  Monitor(std::vector<ServerSpec> servers, MonitorSettings settings, Publish publish);
+  ~Monitor();  // stop()
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  // One thread per server plus a watchdog. Checks begin at once.
+  void start();
+  // Wakes every thread and joins them. A thread blocked inside the client library on a
+  // hung server returns within the socket timeout (timeout rounded up to whole seconds).
+  void stop();
+
+  // Operator drain: the server keeps being checked but serves no new reads. Publishes a
+  // new snapshot at once. False when no server has that name.
+  bool set_drained(std::string_view name, bool drained);
+
+  // The latest snapshot (generation 0, nothing checked, before the first check ends).
+  routing::TopologyPtr current() const;
+
+ private:
+  struct Slot {
+    ServerSpec spec;
+    routing::ServerState state;
+    bool in_check = false;
+    bool timed_out = false;  // the watchdog has already failed the running check
+    std::chrono::steady_clock::time_point started{};
+  };
+  using Lock = std::unique_lock<std::mutex>;
+
+  void run(std::size_t index);
+  void watchdog();
+  // Applies one check to the server's state; returns the new snapshot if it changed
+  // anything relevant, to be delivered once the lock is released.
+  routing::TopologyPtr record_locked(std::size_t index, const CheckResult& result);
+  routing::TopologyPtr snapshot_locked();
+  void deliver(const routing::TopologyPtr& snapshot);
+
+  const MonitorSettings settings_;
+  const Publish publish_;
+
+  mutable std::mutex mutex_;  // guards everything below up to threads_
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::vector<Slot> slots_;
+  std::optional<std::size_t> writer_;
+  std::vector<std::size_t> split_brain_;  // writable Auto servers last warned about
+  std::uint64_t generation_ = 0;
+  routing::TopologyPtr current_;
+
+  std::mutex deliver_mutex_;  // orders publish_ calls
+  std::uint64_t delivered_ = 0;
+
+  std::vector<std::thread> threads_;  // touched only by start() and stop()
+};
+
+}  // namespace causeway::replication

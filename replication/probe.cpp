@@ -1,0 +1,163 @@
+#include "replication/probe.hpp"
+
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace causeway::replication {
+namespace {
+
+// libmariadb takes its socket timeouts in whole seconds.
+unsigned int whole_seconds(std::chrono::milliseconds t) {
+  const auto s = (t.count() + 999) / 1000;
+  return static_cast<unsigned int>(std::max<long long>(1, s));
+}
+
+struct ResultDeleter {
+  void operator()(MYSQL_RES* r) const { mysql_free_result(r); }
+};
+using Result = std::unique_ptr<MYSQL_RES, ResultDeleter>;
+
+struct Table {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+};
+
+Table read_table(MYSQL_RES* res) {
+  Table t;
+  const unsigned n = mysql_num_fields(res);
+  const MYSQL_FIELD* fields = mysql_fetch_fields(res);
+  for (unsigned i = 0; i < n; ++i) t.columns.emplace_back(fields[i].name);
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    const unsigned long* lengths = mysql_fetch_lengths(res);
+    Row& out = t.rows.emplace_back();
+    for (unsigned i = 0; i < n; ++i) {
+      if (row[i])
+        out.emplace_back(std::string(row[i], lengths[i]));
+      else
+        out.emplace_back(std::nullopt);
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+void init_client_library() {
+  static std::once_flag once;
+  std::call_once(once, [] { mysql_library_init(0, nullptr, nullptr); });
+}
+
+ClientThread::ClientThread() { mysql_thread_init(); }
+ClientThread::~ClientThread() { mysql_thread_end(); }
+
+Probe::Probe(ProbeTarget target) : target_(std::move(target)) {}
+
+Probe::~Probe() { disconnect(); }
+
+void Probe::disconnect() {
+  if (mysql_) mysql_close(mysql_);
+  mysql_ = nullptr;
+}
+
+bool Probe::connect(std::string& error) {
+  mysql_ = mysql_init(nullptr);
+  if (!mysql_) {
+    error = "connect: out of memory";
+    return false;
+  }
+  const unsigned int seconds = whole_seconds(target_.timeout);
+  // TCP even for "localhost", which libmariadb would otherwise take as the default socket.
+  const unsigned int tcp = MYSQL_PROTOCOL_TCP;
+  mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &tcp);
+  mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+  mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &seconds);
+  mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
+  mysql_options(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  // Lets a DBA tell the monitor's connections apart (performance_schema.session_connect_attrs).
+  mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "causeway-monitor");
+  if (!mysql_real_connect(mysql_, target_.host.c_str(), target_.user.c_str(),
+                          target_.password.c_str(), nullptr, target_.port, nullptr,
+                          CLIENT_REMEMBER_OPTIONS)) {
+    error = fmt::format("connect to {}:{}: {} (error {})", target_.host, target_.port,
+                        mysql_error(mysql_), mysql_errno(mysql_));
+    disconnect();
+    return false;
+  }
+  flavour_ = detect_flavour(mysql_get_server_info(mysql_), mysql_get_server_version(mysql_));
+  replica_refused_ = false;
+  return true;
+}
+
+std::string Probe::fail(std::string_view step) {
+  const unsigned code = mysql_errno(mysql_);
+  std::string text = fmt::format("{}: {} (error {})", step, mysql_error(mysql_), code);
+  // 2000..2999 are the client library's own errors (lost connection, timeout, ...): the
+  // connection is unusable. Server errors (1xxx, 3xxx+) leave it fine.
+  if (code >= 2000 && code < 3000) disconnect();
+  return text;
+}
+
+CheckResult Probe::check() {
+  CheckResult r;
+  r.at = std::chrono::system_clock::now();
+  if (!mysql_ && !connect(r.error)) return r;
+
+  auto query = [&](std::string_view sql, Table& out) {
+    if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return false;
+    Result res(mysql_store_result(mysql_));
+    if (!res) return mysql_errno(mysql_) == 0;  // no result set: nothing to read
+    out = read_table(res.get());
+    return true;
+  };
+
+  Table vars;
+  const std::string_view vq = variables_query(flavour_);
+  if (!query(vq, vars)) {
+    r.error = fail(vq);
+    return r;
+  }
+  if (vars.rows.size() != 1) {
+    r.error = fmt::format("{}: expected one row, got {}", vq, vars.rows.size());
+    return r;
+  }
+  auto variables = parse_variables(vars.rows[0], flavour_, r.error);
+  if (!variables) return r;
+  r.variables = std::move(*variables);
+
+  Table status;
+  std::string_view sq = replica_status_query(flavour_, replica_refused_);
+  bool answered = query(sq, status);
+  if (!answered && mysql_errno(mysql_) == ER_PARSE_ERROR &&
+      sq != replica_status_query(flavour_, true)) {
+    replica_refused_ = true;
+    sq = replica_status_query(flavour_, true);
+    answered = query(sq, status);
+  }
+  if (!answered) {
+    r.error = fail(sq);
+    return r;
+  }
+  if (!status.rows.empty()) {
+    std::vector<ReplicaStatus> channels;
+    for (const Row& row : status.rows) {
+      auto parsed = parse_replica_status(status.columns, row, r.error);
+      if (!parsed) {
+        r.error = fmt::format("{}: {}", sq, r.error);
+        return r;
+      }
+      channels.push_back(std::move(*parsed));
+    }
+    r.replica = combine(channels);
+  }
+  r.ok = true;
+  return r;
+}
+
+}  // namespace causeway::replication
