@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "proxy/protocol/constants.hpp"
@@ -25,8 +26,15 @@ constexpr pr::Caps relayable_caps =
 
 }  // namespace
 
+namespace {
+std::atomic<std::uint64_t> next_backend_id{1};
+}  // namespace
+
 Backend::Backend(asio::any_io_executor ex, Endpoint endpoint)
-    : socket_(std::move(ex)), endpoint_(std::move(endpoint)), reader_(1024u * 1024 * 1024, 64 * 1024) {}
+    : socket_(std::move(ex)),
+      endpoint_(std::move(endpoint)),
+      reader_(1024u * 1024 * 1024, 64 * 1024),
+      id_(next_backend_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 BackendError Backend::local_error(std::string message) const {
   return BackendError{pr::make_err(pr::er::backend_unavailable, "HY000",
@@ -151,7 +159,11 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
     if (auto err = co_await read_packet(pkt)) co_return err;
     seq = static_cast<std::uint8_t>(pkt.seq + 1);
     const pr::Bytes p = pkt.payload;
-    if (pr::is_ok(p)) co_return std::nullopt;
+    if (pr::is_ok(p)) {
+      applied.schema = login.database;
+      applied.multi_statements = (caps_ & pr::cap::multi_statements) != 0;
+      co_return std::nullopt;
+    }
     if (pr::is_err(p)) {
       BackendError e{{}, true};
       (void)pr::decode_err(p, caps_, e.err);

@@ -56,6 +56,17 @@ class Backend {
   const Endpoint& endpoint() const { return endpoint_; }
   protocol::Caps caps() const { return caps_; }
   bool is_open() const { return socket_.is_open(); }
+  // Unique within the process: prepared-statement ids are only valid on the connection
+  // that issued them.
+  std::uint64_t id() const { return id_; }
+
+  // The session state this connection has: the session brings it in step before use.
+  struct Applied {
+    std::string schema;
+    std::uint64_t replay_version = 0;  // the session's replay list version it has run
+    bool multi_statements = true;      // COM_SET_OPTION state
+  };
+  Applied applied;
   // Sends COM_QUIT without waiting, then closes.
   void close();
 
@@ -70,6 +81,7 @@ class Backend {
   protocol::FrameReader reader_;
   protocol::Handshake handshake_;
   protocol::Caps caps_ = 0;
+  std::uint64_t id_;
   std::vector<std::uint8_t> scratch_;
 };
 

@@ -76,15 +76,49 @@ Server::Server(std::shared_ptr<const config::Config> cfg) {
     }
   }
   unsigned n = cfg->workers != 0 ? cfg->workers : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(services_, i));
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>(services_, i);
+    w->topology = services_.runtime->configured_topology;
+    w->outstanding.assign(services_.runtime->servers.size(), 0);
+    workers_.push_back(std::move(w));
+  }
   open_listeners();
 }
 
 Server::~Server() {
+  if (monitor_) monitor_->stop();
   for (auto& w : workers_) w->ctx.stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+}
+
+// The monitor's snapshots reach each worker through its own event loop: workers read their
+// copy without locks.
+void Server::publish(routing::TopologyPtr topology) {
+  for (auto& w : workers_) {
+    asio::post(w->ctx, [worker = w.get(), topology] { worker->topology = topology; });
+  }
+}
+
+void Server::start_monitor() {
+  const auto& cfg = *services_.runtime->config;
+  if (!cfg.monitor) {
+    spdlog::warn("no monitor account configured: servers are taken to be as configured and never leave rotation");
+    return;
+  }
+  std::vector<replication::ServerSpec> specs;
+  for (const auto& s : cfg.servers) {
+    const auto role = s.role == config::ServerRole::Primary   ? routing::ConfiguredRole::Primary
+                      : s.role == config::ServerRole::Replica ? routing::ConfiguredRole::Replica
+                                                              : routing::ConfiguredRole::Auto;
+    specs.push_back({s.name, s.host, s.port, role, s.weight});
+  }
+  replication::MonitorSettings settings{cfg.monitor->user, cfg.monitor->password, cfg.monitor->interval,
+                                        cfg.monitor->timeout};
+  monitor_ = std::make_unique<replication::Monitor>(std::move(specs), std::move(settings),
+                                                    [this](routing::TopologyPtr t) { publish(std::move(t)); });
+  monitor_->start();
 }
 
 void Server::open_listeners() {
@@ -182,8 +216,10 @@ int Server::run() {
   asio::co_spawn(main_ctx_, signals, [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
   });
+  start_monitor();
   spdlog::info("causeway ready: {} workers, announcing server version '{}'", workers_.size(), services_.server_version);
   main_ctx_.run();
+  if (monitor_) monitor_->stop();
   for (auto& w : workers_) w->ctx.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();

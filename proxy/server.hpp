@@ -9,6 +9,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/services.hpp"
 #include "proxy/worker.hpp"
+#include "replication/monitor.hpp"
 
 namespace causeway::proxy {
 
@@ -21,6 +22,8 @@ class Server {
 
  private:
   void open_listeners();
+  void start_monitor();
+  void publish(routing::TopologyPtr topology);
   awaitable<void> accept_loop(tcp::acceptor& acceptor);
   awaitable<void> wait_for_signal();
   awaitable<void> drain();
@@ -31,6 +34,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+  std::unique_ptr<replication::Monitor> monitor_;
   std::size_t next_worker_ = 0;
   bool stopping_ = false;
 };

@@ -14,6 +14,8 @@
 #include "proxy/asio.hpp"
 #include "proxy/backend.hpp"
 #include "proxy/protocol/auth.hpp"
+#include "routing/router.hpp"
+#include "routing/topology.hpp"
 
 namespace causeway::proxy {
 
@@ -29,7 +31,11 @@ struct Runtime {
   std::shared_ptr<const config::Config> config;
   std::unordered_map<std::string, UserEntry> users;
   std::vector<Endpoint> servers;
-  std::size_t primary = 0;  // index into servers
+  std::size_t primary = 0;  // index into servers: the configured primary, else the first
+  routing::RoutePolicy policy;
+  // Until the monitor reports, servers are taken to be as configured: up, replicas
+  // replicating. Without a monitor this stays the topology.
+  routing::TopologyPtr configured_topology;
 
   static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> cfg);
   const UserEntry* find_user(const std::string& name) const {

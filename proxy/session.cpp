@@ -1,5 +1,4 @@
-// The command phase of a client session: read a command, pick a backend, relay the
-// response bytes as they arrive while the tracker follows the packet structure.
+// The command phase of a client session: read a command, route it, relay the response.
 #include "proxy/session.hpp"
 
 #include <fmt/format.h>
@@ -9,8 +8,7 @@
 
 #include "proxy/protocol/constants.hpp"
 #include "proxy/protocol/errors.hpp"
-#include "proxy/protocol/stmt.hpp"
-#include "routing/router.hpp"
+#include "routing/hint.hpp"
 
 namespace causeway::proxy {
 
@@ -82,8 +80,6 @@ awaitable<void> Session::run() {
   co_await command_loop();
 }
 
-std::string Session::peer() const { return peer_; }
-
 awaitable<bool> Session::read_client(pr::Packet& out) {
   for (;;) {
     std::error_code pec;
@@ -131,7 +127,8 @@ awaitable<bool> Session::send_err(std::uint8_t seq, const pr::ErrPacket& err) {
 awaitable<bool> Session::send_ok(std::uint8_t seq) {
   out_.clear();
   pr::OkPacket ok;
-  ok.status_flags = status_flags_;
+  ok.status_flags = static_cast<std::uint16_t>((state_.autocommit ? pr::status::autocommit : 0) |
+                                               (state_.in_transaction ? pr::status::in_trans : 0));
   pr::encode_ok(ok, client_caps_, out_);
   co_return co_await send_client(seq, out_);
 }
@@ -152,6 +149,12 @@ awaitable<bool> Session::command_loop() {
   co_return true;
 }
 
+routing::Decision Session::route(const routing::Request& request) {
+  const auto& topology = *worker_.topology;
+  const routing::LoadView load{worker_.outstanding, worker_.rotation++};
+  return routing::decide(request, state_, topology, runtime_->policy, load);
+}
+
 awaitable<bool> Session::on_command(const pr::Packet& cmd) {
   if (cmd.payload.empty()) {
     worker_.stats.malformed_packets.add();
@@ -161,8 +164,22 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
   switch (command) {
     case pr::Command::quit:
       co_return false;
+    case pr::Command::query:
+      co_return co_await on_query(cmd);
     case pr::Command::change_user:
       co_return co_await change_user(cmd);
+    case pr::Command::init_db:
+    case pr::Command::reset_connection:
+    case pr::Command::set_option:
+      co_return co_await on_session_command(cmd);
+    case pr::Command::stmt_prepare:
+      co_return co_await on_stmt_prepare(cmd);
+    case pr::Command::stmt_execute:
+    case pr::Command::stmt_fetch:
+    case pr::Command::stmt_close:
+    case pr::Command::stmt_reset:
+    case pr::Command::stmt_send_long_data:
+      co_return co_await on_stmt_command(cmd);
     case pr::Command::binlog_dump:
     case pr::Command::binlog_dump_gtid:
     case pr::Command::register_slave:
@@ -177,160 +194,118 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
       co_return co_await send_err(1, pr::make_err(pr::er::not_supported_yet, "42000",
                                                   "causeway: COM_PROCESS_KILL by connection id is not supported; "
                                                   "use KILL on the server"));
-    case pr::Command::sleep:
-    case pr::Command::connect:
-    case pr::Command::time:
-    case pr::Command::delayed_insert:
-    case pr::Command::table_dump:
-    case pr::Command::connect_out:
-    case pr::Command::daemon:
-      break;  // internal server commands: unknown to clients
+    case pr::Command::field_list: {
+      routing::Request req;
+      req.is_read_command = true;
+      const auto d = route(req);
+      co_return co_await forward(cmd, cmd.payload, d.server, nullptr, true) == Next::proceed;
+    }
+    case pr::Command::ping:
+    case pr::Command::statistics:
+    case pr::Command::process_info:
+    case pr::Command::refresh:
+    case pr::Command::debug:
+    case pr::Command::shutdown:
+    case pr::Command::create_db:
+    case pr::Command::drop_db: {
+      const auto d = route(routing::Request{});
+      co_return co_await forward(cmd, cmd.payload, d.server, nullptr, false) == Next::proceed;
+    }
     default:
-      if (cmd.payload[0] <= static_cast<std::uint8_t>(pr::Command::reset_connection) ||
-          command == pr::Command::stmt_bulk_execute) {
-        const routing::Statement stmt{cmd.payload[0], {}};
-        const auto decision = routing::decide(stmt, routing::Topology{runtime_->primary});
-        co_return co_await forward(cmd, decision.server);
-      }
+      break;  // internal server commands and unknown bytes
   }
   worker_.stats.unsupported_commands.add();
   co_return co_await send_err(1, pr::make_err(pr::er::unknown_com, "08S01",
                                               fmt::format("Unknown command {:#04x}", cmd.payload[0])));
 }
 
-awaitable<Backend*> Session::backend_for(std::size_t server, std::uint8_t err_seq) {
-  auto& slot = backends_[server];
-  if (slot && slot->is_open()) co_return slot.get();
-  if (auto err = co_await open_backend(server, login_, slot)) {
-    co_await send_err(err_seq, err->err);
-    co_return nullptr;
+awaitable<bool> Session::on_query(const pr::Packet& cmd) {
+  const std::string_view sql = pr::as_string_view(cmd.payload.subspan(1));
+  const routing::Classification c = routing::classify(sql);
+  routing::RouteHint hint;
+  routing::Request req;
+  req.statement = &c;
+  if (c.has(routing::flag::HasHint)) {
+    hint = routing::parse_hint(c.hint);
+    req.hint = &hint;
   }
-  co_return slot.get();
-}
-
-awaitable<std::optional<BackendError>> Session::open_backend(std::size_t server, const BackendLogin& login,
-                                                             std::unique_ptr<Backend>& out) {
-  auto backend = std::make_unique<Backend>(worker_.ctx.get_executor(), runtime_->servers[server]);
-  worker_.stats.backend_connects.add();
-  auto err = co_await backend->connect(login, runtime_->config->timeouts.backend_connect);
-  if (err) {
-    if (!err->from_server) worker_.stats.backend_connect_failures.add();
-    spdlog::debug("[{}] backend '{}' login failed: {}", peer_, runtime_->servers[server].name, err->err.message);
-    co_return err;
+  const auto d = route(req);
+  if (d.target == routing::Target::Reject) {
+    worker_.stats.routing_rejects.add();
+    co_return co_await send_err(1, pr::make_err(pr::er::no_replica, "HY000",
+                                                fmt::format("causeway: no replica can serve this read ({}) and "
+                                                            "routing.fallback is 'error'",
+                                                            routing::to_string(d.reason))));
   }
-  if (out) out->close();
-  out = std::move(backend);
-  co_return std::nullopt;
-}
-
-void Session::close_backends() {
-  for (auto& b : backends_) {
-    if (b) b->close();
-    b.reset();
-  }
-}
-
-awaitable<bool> Session::forward(const pr::Packet& cmd, std::size_t server) {
-  Backend* backend = co_await backend_for(server, 1);
-  if (backend == nullptr) co_return true;
-  boost::system::error_code ec;
-  if (cmd.seq == cmd.last_seq) {
-    // One frame: its header still sits right before the payload, so send it as it came.
-    co_await backend->write(asio::buffer(cmd.payload.data() - pr::frame_header_size,
-                                         cmd.payload.size() + pr::frame_header_size),
-                            ec);
-  } else {
-    out_.clear();
-    pr::append_packet(out_, cmd.seq, cmd.payload);
-    co_await backend->write(asio::buffer(out_), ec);
-  }
-  if (ec) co_return co_await backend_lost(*backend, 1, false);
-  const auto shape = pr::response_shape(static_cast<pr::Command>(cmd.payload[0]));
-  if (!shape.has_response) co_return true;
-  co_return co_await relay_response(*backend, shape.kind);
-}
-
-awaitable<bool> Session::relay_response(Backend& backend, pr::ResponseKind kind) {
-  auto& reader = backend.reader();
-  tracker_.start(kind, client_caps_);
-  bool sent_any = false;
-  for (;;) {
-    const pr::Bytes data = reader.buffered();
-    if (data.empty()) {
-      boost::system::error_code ec;
-      const std::size_t n = co_await backend.read_more(ec);
-      if (ec) {
-        const std::uint8_t next = sent_any ? static_cast<std::uint8_t>(tracker_.last_seq() + 1) : 1;
-        co_return co_await backend_lost(backend, next, sent_any);
-      }
-      worker_.stats.bytes_from_backends.add(n);
-      continue;
-    }
-    const std::size_t n = tracker_.feed(data);
-    if (tracker_.error()) {
-      worker_.stats.backend_protocol_errors.add();
-      spdlog::warn("[{}] backend '{}' sent a response causeway cannot follow; closing the session", peer_,
-                   backend.endpoint().name);
-      backend.close();
-      co_return false;
-    }
-    if (!co_await write_client(asio::buffer(data.data(), n))) {
-      worker_.stats.client_aborts.add();
-      co_return false;
-    }
-    sent_any = true;
-    reader.consume_raw(n);
-    if (tracker_.local_infile_requested()) {
-      if (!co_await relay_local_infile(backend)) co_return false;
-      tracker_.continue_after_local_infile();
-      continue;
-    }
-    if (tracker_.done()) break;
-  }
-  status_flags_ = tracker_.status_flags();
+  const bool may_retry = d.target == routing::Target::Replica;
+  const Next next = co_await forward(cmd, cmd.payload, d.server, &c, may_retry);
+  if (next == Next::end) co_return false;
+  if (!tracker_.ended_with_error() && c.cls == routing::StatementClass::Session) record_session_statement(c, sql);
   co_return true;
 }
 
-// LOAD DATA LOCAL INFILE: the client answers the server's request with its file in
-// packets that end with an empty one; they pass through unchanged.
-awaitable<bool> Session::relay_local_infile(Backend& backend) {
-  client_reader_.expect_seq(static_cast<std::uint8_t>(tracker_.last_seq() + 1));
-  for (;;) {
-    phase_ = Phase::idle;  // waiting on the client: its idle timeout applies
-    pr::Packet pkt;
-    const bool got = co_await read_client(pkt);
-    phase_ = Phase::busy;
-    if (!got) {
-      backend.close();  // the server is mid-load; this connection cannot be reused
-      co_return false;
+// SET and USE ran on one backend; the others learn them before their next use.
+void Session::record_session_statement(const routing::Classification& c, std::string_view sql) {
+  if (c.action == routing::StatementAction::Use) {
+    schema_ = std::string(c.object);
+    backends_[state_.last_server.value_or(0)]->applied.schema = schema_;
+    return;
+  }
+  if (c.action != routing::StatementAction::Set || c.has(routing::flag::MultiStatement)) return;
+  const auto vars = c.session_vars & ~(routing::setvar::UserVariable | routing::setvar::Global);
+  if (vars == 0) return;  // user variables pin the session instead; globals are not session state
+  const std::string text(sql);
+  for (const auto& s : replay_) {
+    if (s == text) return;  // already part of the state
+  }
+  replay_.push_back(text);
+  ++replay_version_;
+  // The backend that ran it has it already.
+  if (auto last = state_.last_server; last && backends_[*last]) {
+    if (backends_[*last]->applied.replay_version == replay_version_ - 1) {
+      backends_[*last]->applied.replay_version = replay_version_;
     }
-    boost::system::error_code ec;
-    if (pkt.seq == pkt.last_seq) {
-      co_await backend.write(asio::buffer(pkt.payload.data() - pr::frame_header_size,
-                                          pkt.payload.size() + pr::frame_header_size),
-                             ec);
-    } else {
-      out_.clear();
-      pr::append_packet(out_, pkt.seq, pkt.payload);
-      co_await backend.write(asio::buffer(out_), ec);
-    }
-    if (ec) co_return co_await backend_lost(backend, static_cast<std::uint8_t>(pkt.last_seq + 1), false);
-    if (pkt.payload.empty()) co_return true;
   }
 }
 
-// A backend connection died while serving this client. Its session state is gone with
-// it, so the client gets a clear error and the session ends, as with a server restart.
-awaitable<bool> Session::backend_lost(Backend& backend, std::uint8_t next_seq, bool mid_response) {
-  worker_.stats.backend_lost.add();
-  const auto& ep = backend.endpoint();
-  spdlog::warn("[{}] lost backend '{}' ({}:{}) {}", peer_, ep.name, ep.host, ep.port,
-               mid_response ? "in the middle of a response" : "before its response");
-  backend.close();
-  co_await send_err(next_seq, pr::make_err(pr::er::lost_connection, "HY000",
-                                           fmt::format("Lost connection to backend '{}' ({}:{}) during query", ep.name,
-                                                       ep.host, ep.port)));
-  co_return false;
+awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
+  const auto command = static_cast<pr::Command>(cmd.payload[0]);
+  const std::size_t primary = routing::primary_index(*worker_.topology);
+  const std::size_t server = state_.in_transaction ? state_.transaction_server.value_or(primary)
+                             : state_.pinned()     ? *state_.pinned_server
+                                                   : primary;
+  if (command == pr::Command::reset_connection) {
+    // The server-side session is reset everywhere: close the other connections rather than
+    // resetting each, and forget what they had.
+    for (std::size_t i = 0; i < backends_.size(); ++i) {
+      if (i != server) close_backend(i);
+    }
+    forget_statements();
+  }
+  if (co_await forward(cmd, cmd.payload, server, nullptr, false) == Next::end) co_return false;
+  if (tracker_.ended_with_error()) co_return true;
+  Backend& backend = *backends_[server];
+  switch (command) {
+    case pr::Command::init_db:
+      schema_ = std::string(pr::as_string_view(cmd.payload.subspan(1)));
+      backend.applied.schema = schema_;
+      break;
+    case pr::Command::reset_connection:
+      routing::reset_session(state_);
+      replay_.clear();
+      ++replay_version_;
+      backend.applied.replay_version = replay_version_;
+      break;
+    case pr::Command::set_option:
+      if (cmd.payload.size() >= 3) {
+        multi_statements_ = cmd.payload[1] == 0;  // MYSQL_OPTION_MULTI_STATEMENTS_ON is 0
+        backend.applied.multi_statements = multi_statements_;
+      }
+      break;
+    default:
+      break;
+  }
+  co_return true;
 }
 
 awaitable<bool> Session::change_user(const pr::Packet& cmd) {
@@ -349,22 +324,28 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   login->connect_attrs = cu.connect_attrs.empty() ? login_.connect_attrs : cu.connect_attrs;
   // A new login on the primary replaces every backend connection: the old session state
   // (variables, temporary tables, transactions) ends exactly as COM_CHANGE_USER ends it.
+  const std::size_t primary = routing::primary_index(*worker_.topology);
   std::unique_ptr<Backend> fresh;
-  if (auto err = co_await open_backend(runtime_->primary, *login, fresh)) {
+  if (auto err = co_await open_backend(primary, *login, fresh)) {
     co_return co_await send_err(seq, err->err);
   }
   close_backends();
-  backends_[runtime_->primary] = std::move(fresh);
+  forget_statements();
+  backends_[primary] = std::move(fresh);
   login_ = std::move(*login);
   user_ = cu.username;
-  status_flags_ = pr::status::autocommit;
+  routing::reset_session(state_);
+  schema_ = login_.database;
+  replay_.clear();
+  replay_version_ = 0;
+  multi_statements_ = (client_caps_ & pr::cap::multi_statements) != 0;
   co_return co_await send_ok(seq);
 }
 
 void spawn_session(Worker& worker, tcp::socket socket) {
   auto session = std::make_shared<Session>(worker, std::move(socket));
   auto run = [session]() -> awaitable<void> { co_await session->start(); };
-  auto on_exit = [peer = std::string()](std::exception_ptr e) {
+  auto on_exit = [](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);

@@ -1,12 +1,14 @@
 // A client session: one coroutine per client connection, pinned to its worker. It runs the
-// handshake, then reads commands and relays each to the backend the router picks, passing
-// the server's response bytes through as they arrive.
+// handshake, then reads commands, asks the router where each goes, brings that backend
+// connection's session state in step, and relays the server's response bytes through as
+// they arrive.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "proxy/asio.hpp"
@@ -16,8 +18,30 @@
 #include "proxy/protocol/response.hpp"
 #include "proxy/stream.hpp"
 #include "proxy/worker.hpp"
+#include "routing/classifier.hpp"
+#include "routing/router.hpp"
+#include "routing/session_state.hpp"
 
 namespace causeway::proxy {
+
+struct UserEntry;
+
+// A prepared statement as the client knows it: causeway's own id, prepared lazily on each
+// backend connection that executes it.
+struct PreparedStatement {
+  std::string sql;
+  routing::Classification classification;  // views into `sql` (kept stable by unique_ptr)
+  std::uint16_t num_params = 0;
+  std::vector<std::uint8_t> param_types;  // from the last execute that sent them
+  struct OnBackend {
+    std::uint64_t connection = 0;  // Backend::id() it was prepared on
+    std::uint32_t id = 0;          // the server's statement id there
+    bool types_sent = false;       // the server has this statement's parameter types
+  };
+  std::vector<OnBackend> backends;  // one slot per configured server
+  std::optional<std::size_t> long_data_server;  // where SEND_LONG_DATA went
+  std::optional<std::size_t> cursor_server;     // where an open cursor lives
+};
 
 class Session {
  public:
@@ -33,12 +57,14 @@ class Session {
 
  private:
   using Clock = std::chrono::steady_clock;
+  // What to do after a command: keep reading commands, or end the session.
+  enum class Next { proceed, end };
 
   awaitable<void> run();
   awaitable<void> watchdog();
 
-  // Client framing. read_client returns false when the session must end (the reason has
-  // been sent to the client and counted already).
+  // Client framing (session.cpp). read_client returns false when the session must end
+  // (the reason has been sent to the client and counted already).
   awaitable<bool> read_client(protocol::Packet& out);
   awaitable<bool> write_client(asio::const_buffer buf);
   awaitable<bool> send_client(std::uint8_t seq, protocol::Bytes payload);
@@ -50,26 +76,49 @@ class Session {
   awaitable<bool> read_first_packet(protocol::Packet& out);
   awaitable<std::optional<BackendLogin>> authenticate(std::string user, std::string plugin,
                                                       std::string response, std::uint8_t& seq);
-  awaitable<bool> verify_sha2(const struct UserEntry& user, protocol::Bytes response, std::uint8_t& seq,
-                              bool& ok, std::optional<std::string>& cleartext);
+  awaitable<bool> verify_sha2(const UserEntry& user, protocol::Bytes response, std::uint8_t& seq, bool& ok,
+                              std::optional<std::string>& cleartext);
   protocol::ErrPacket access_denied(const std::string& user, bool with_password) const;
 
   // Command phase (session.cpp).
   awaitable<bool> command_loop();
   awaitable<bool> on_command(const protocol::Packet& cmd);
-  awaitable<bool> forward(const protocol::Packet& cmd, std::size_t server);
-  awaitable<bool> relay_response(Backend& backend, protocol::ResponseKind kind);
-  awaitable<bool> relay_local_infile(Backend& backend);
+  awaitable<bool> on_query(const protocol::Packet& cmd);
+  awaitable<bool> on_session_command(const protocol::Packet& cmd);
   awaitable<bool> change_user(const protocol::Packet& cmd);
-  awaitable<Backend*> backend_for(std::size_t server, std::uint8_t err_seq);
+  routing::Decision route(const routing::Request& request);
+  void record_session_statement(const routing::Classification& c, std::string_view sql);
+
+  // Backends and relaying (session_relay.cpp).
+  // The backend for `server` with this session's state applied; null after an ERR was sent.
+  awaitable<Backend*> acquire(std::size_t server, std::optional<protocol::ErrPacket>& error);
   awaitable<std::optional<BackendError>> open_backend(std::size_t server, const BackendLogin& login,
                                                       std::unique_ptr<Backend>& out);
-  awaitable<bool> backend_lost(Backend& backend, std::uint8_t next_seq, bool mid_response);
+  awaitable<std::optional<protocol::ErrPacket>> sync_state(Backend& backend);
+  // Runs a command on a backend without relaying its response (state replay, lazy prepare).
+  awaitable<std::optional<protocol::ErrPacket>> run_hidden(Backend& backend, protocol::Command cmd,
+                                                           protocol::Bytes args);
+  awaitable<bool> write_packet(Backend& backend, const protocol::Packet& pkt, protocol::Bytes payload);
+  // Sends a client command to `server` and relays the response. `payload` may differ from
+  // cmd.payload when causeway rewrote it (statement ids).
+  awaitable<Next> forward(const protocol::Packet& cmd, protocol::Bytes payload, std::size_t server,
+                          const routing::Classification* statement, bool may_retry);
+  awaitable<Next> relay_response(Backend& backend, protocol::ResponseKind kind, std::size_t server,
+                                 bool& lost_before_reply);
+  awaitable<bool> relay_local_infile(Backend& backend);
+  awaitable<Next> backend_lost(std::size_t server, std::uint8_t next_seq, bool mid_response);
+  void close_backend(std::size_t server);
   void close_backends();
+
+  // Prepared statements (session_stmt.cpp).
+  awaitable<bool> on_stmt_prepare(const protocol::Packet& cmd);
+  awaitable<bool> on_stmt_command(const protocol::Packet& cmd);
+  awaitable<std::optional<std::uint32_t>> backend_statement(PreparedStatement& stmt, std::size_t server,
+                                                            Backend& backend, std::uint8_t err_seq);
+  void forget_statements();
 
   // Deadlines only ever move later, so the watchdog never needs to be woken early.
   void set_deadline(std::chrono::milliseconds d) { deadline_ = Clock::now() + d; }
-  std::string peer() const;
 
   Worker& worker_;
   std::shared_ptr<const Runtime> runtime_;
@@ -77,6 +126,10 @@ class Session {
   protocol::FrameReader client_reader_;
   std::vector<std::uint8_t> out_;    // payload encoding scratch, reused
   std::vector<std::uint8_t> frame_;  // framed packets causeway writes itself, reused
+  std::vector<std::uint8_t> rewrite_;  // client commands causeway rewrites, reused
+  std::vector<std::uint8_t> backend_frame_;  // framed packets causeway writes to backends, reused
+  std::optional<std::uint32_t> patch_statement_id_;  // set while relaying a PREPARE response
+  std::uint32_t prepared_backend_id_ = 0;            // the server's id from that response
   asio::steady_timer timer_;
   Clock::time_point deadline_ = Clock::now();
   std::string peer_;
@@ -88,12 +141,21 @@ class Session {
   std::string user_;
   std::vector<std::unique_ptr<Backend>> backends_;  // one slot per configured server
   protocol::ResponseTracker tracker_;
-  std::uint16_t status_flags_ = protocol::status::autocommit;
+  protocol::ResponseTracker hidden_tracker_;
+
+  // Session state causeway keeps in step on every backend connection it uses.
+  routing::SessionState state_;
+  std::string schema_;
+  std::vector<std::string> replay_;  // successful session SET statements, in order
+  std::uint64_t replay_version_ = 0;
+  bool multi_statements_ = true;
+
+  std::unordered_map<std::uint32_t, std::unique_ptr<PreparedStatement>> statements_;
+  std::uint32_t next_statement_id_ = 1;
 
   enum class Phase { handshake, idle, busy };
   Phase phase_ = Phase::handshake;
   bool stop_requested_ = false;
-  bool closing_ = false;
   bool counted_ = false;  // holds a slot in active_clients
 };
 

@@ -118,7 +118,9 @@ awaitable<bool> Session::handshake() {
 
   // Log in to the primary now: a wrong schema or a backend refusal reaches the client as
   // the answer to its login, as it would from the server.
-  const std::size_t primary = runtime_->primary;
+  const std::size_t primary = routing::primary_index(*worker_.topology);
+  schema_ = login_.database;
+  multi_statements_ = (client_caps_ & pr::cap::multi_statements) != 0;
   if (auto err = co_await open_backend(primary, login_, backends_[primary])) {
     co_await send_err(seq, err->err);
     co_return false;

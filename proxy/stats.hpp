@@ -37,6 +37,8 @@ struct WorkerStats {
   Counter backend_lost;             // a backend connection died while in use
   Counter backend_protocol_errors;  // a backend sent bytes causeway could not follow
   Counter commands;
+  Counter routing_rejects;          // no replica for a read and the policy says error
+  Counter read_retries;             // a read moved to the primary after its replica failed
   Counter bytes_from_backends;
 };
 

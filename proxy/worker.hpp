@@ -3,10 +3,12 @@
 
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "proxy/asio.hpp"
 #include "proxy/services.hpp"
 #include "proxy/stats.hpp"
+#include "routing/topology.hpp"
 
 namespace causeway::proxy {
 
@@ -21,6 +23,10 @@ struct Worker {
   WorkerStats stats;
   std::unordered_set<Session*> sessions;  // touched only on this worker's thread
   bool stopping = false;
+  // The latest topology snapshot, replaced by a handler posted from the monitor.
+  routing::TopologyPtr topology;
+  std::vector<std::uint32_t> outstanding;  // requests in flight per server, this worker
+  std::uint32_t rotation = 0;              // tie-breaker for replica choice
 };
 
 }  // namespace causeway::proxy

@@ -119,12 +119,14 @@ inline constexpr std::uint16_t net_read_error = 1158;       // 08S01
 inline constexpr std::uint16_t net_packets_out_of_order = 1156;  // 08S01
 inline constexpr std::uint16_t net_read_interrupted = 1159; // 08S01 (read timeout)
 inline constexpr std::uint16_t unknown_stmt_handler = 1243; // HY000
+inline constexpr std::uint16_t stmt_has_no_open_cursor = 1421;  // HY000
 inline constexpr std::uint16_t not_supported_yet = 1235;    // 42000
 inline constexpr std::uint16_t malformed_packet = 1835;     // HY000
 inline constexpr std::uint16_t connection_killed = 1927;    // 70100 (MariaDB)
 inline constexpr std::uint16_t secure_transport_required = 3159;  // HY000
 inline constexpr std::uint16_t lost_connection = 2013;      // HY000 (client-side code; used when a backend drops)
 inline constexpr std::uint16_t backend_unavailable = 2003;  // HY000 (can't connect to server)
+inline constexpr std::uint16_t no_replica = 9001;          // HY000 causeway: no server can serve the read
 }  // namespace er
 
 }  // namespace causeway::protocol

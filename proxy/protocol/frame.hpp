@@ -54,6 +54,10 @@ class FrameReader {
     return {buf_.data() + begin_ + pending_consume_, end_ - begin_ - pending_consume_};
   }
   void consume_raw(std::size_t n);
+  // The same bytes, writable: causeway patches statement ids in place before relaying.
+  std::span<std::uint8_t> mutable_buffered() {
+    return {buf_.data() + begin_ + pending_consume_, end_ - begin_ - pending_consume_};
+  }
   std::size_t capacity() const { return buf_.size(); }
   // Give back memory after a huge packet so idle sessions stay small.
   void shrink_if_idle(std::size_t keep);

@@ -57,6 +57,10 @@ class ResponseTracker {
   // Bytes of the last OK packet (may be truncated past capture_size; see last_ok_complete()).
   Bytes last_ok() const { return {last_ok_.data(), last_ok_len_}; }
   bool last_ok_complete() const { return last_ok_complete_; }
+  // The first bytes of the last complete packet (an ERR's code, state and message).
+  Bytes last_packet() const { return {head_.data(), head_len_}; }
+  // True between packets: nothing of a packet has been walked but not finished.
+  bool at_packet_boundary() const { return !in_frame_ && header_have_ == 0 && !continuation_; }
 
   static constexpr std::size_t capture_size = 1024;
 

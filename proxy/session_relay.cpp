@@ -1,0 +1,281 @@
+// Backend connections of a session: opening them, keeping their session state in step
+// with the client's, forwarding commands and relaying responses.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "proxy/protocol/constants.hpp"
+#include "proxy/protocol/stmt.hpp"
+#include "proxy/session.hpp"
+
+namespace causeway::proxy {
+
+namespace pr = protocol;
+
+awaitable<std::optional<BackendError>> Session::open_backend(std::size_t server, const BackendLogin& login,
+                                                             std::unique_ptr<Backend>& out) {
+  auto backend = std::make_unique<Backend>(worker_.ctx.get_executor(), runtime_->servers[server]);
+  worker_.stats.backend_connects.add();
+  auto err = co_await backend->connect(login, runtime_->config->timeouts.backend_connect);
+  if (err) {
+    if (!err->from_server) worker_.stats.backend_connect_failures.add();
+    spdlog::debug("[{}] backend '{}' login failed: {}", peer_, runtime_->servers[server].name, err->err.message);
+    co_return err;
+  }
+  if (out) out->close();
+  out = std::move(backend);
+  co_return std::nullopt;
+}
+
+awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPacket>& error) {
+  auto& slot = backends_[server];
+  if (!slot || !slot->is_open()) {
+    if (auto err = co_await open_backend(server, login_, slot)) {
+      error = err->err;
+      co_return nullptr;
+    }
+  }
+  if (auto err = co_await sync_state(*slot)) {
+    error = *err;
+    co_return nullptr;
+  }
+  co_return slot.get();
+}
+
+// Brings a backend connection to the session's schema, multi-statement option and
+// session variables. Costs round trips only when the connection is behind.
+awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
+  auto& applied = backend.applied;
+  if (!schema_.empty() && applied.schema != schema_) {
+    if (auto err = co_await run_hidden(backend, pr::Command::init_db, pr::as_bytes(schema_))) co_return err;
+    applied.schema = schema_;
+  }
+  if (applied.multi_statements != multi_statements_) {
+    const std::uint8_t option[2] = {static_cast<std::uint8_t>(multi_statements_ ? 0 : 1), 0};
+    if (auto err = co_await run_hidden(backend, pr::Command::set_option, pr::Bytes(option, 2))) co_return err;
+    applied.multi_statements = multi_statements_;
+  }
+  if (applied.replay_version != replay_version_) {
+    for (const auto& sql : replay_) {
+      if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
+    }
+    applied.replay_version = replay_version_;
+  }
+  co_return std::nullopt;
+}
+
+awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr::Command cmd, pr::Bytes args) {
+  backend_frame_.clear();
+  const std::size_t header = pr::begin_packet(backend_frame_);
+  backend_frame_.push_back(static_cast<std::uint8_t>(cmd));
+  backend_frame_.insert(backend_frame_.end(), args.begin(), args.end());
+  pr::finish_packet(backend_frame_, header, 0);
+  const auto& ep = backend.endpoint();
+  const auto lost = [&] {
+    worker_.stats.backend_lost.add();
+    backend.close();
+    return pr::make_err(pr::er::lost_connection, "HY000",
+                        fmt::format("Lost connection to backend '{}' ({}:{}) while preparing it for this session",
+                                    ep.name, ep.host, ep.port));
+  };
+  boost::system::error_code ec;
+  co_await backend.write(asio::buffer(backend_frame_), ec);
+  if (ec) co_return lost();
+  auto& reader = backend.reader();
+  hidden_tracker_.start(pr::response_shape(cmd).kind, backend.caps());
+  while (!hidden_tracker_.done()) {
+    const pr::Bytes data = reader.buffered();
+    if (data.empty()) {
+      co_await backend.read_more(ec);
+      if (ec) co_return lost();
+      continue;
+    }
+    reader.consume_raw(hidden_tracker_.feed(data));
+    if (hidden_tracker_.error() || hidden_tracker_.local_infile_requested()) {
+      worker_.stats.backend_protocol_errors.add();
+      co_return lost();
+    }
+  }
+  if (hidden_tracker_.ended_with_error()) {
+    pr::ErrPacket err;
+    if (pr::decode_err(hidden_tracker_.last_packet(), backend.caps(), err)) err.message = "unreadable error";
+    err.message = fmt::format("causeway could not prepare backend '{}' for this session: {}", ep.name, err.message);
+    co_return err;
+  }
+  co_return std::nullopt;
+}
+
+awaitable<bool> Session::write_packet(Backend& backend, const pr::Packet& pkt, pr::Bytes payload) {
+  boost::system::error_code ec;
+  if (payload.data() == pkt.payload.data() && pkt.seq == pkt.last_seq) {
+    // One frame, unchanged: its header still sits right before the payload.
+    co_await backend.write(asio::buffer(payload.data() - pr::frame_header_size, payload.size() + pr::frame_header_size), ec);
+  } else {
+    backend_frame_.clear();
+    pr::append_packet(backend_frame_, pkt.seq, payload);
+    co_await backend.write(asio::buffer(backend_frame_), ec);
+  }
+  co_return !ec;
+}
+
+awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes payload, std::size_t server,
+                                          const routing::Classification* statement, bool may_retry) {
+  const auto shape = pr::response_shape(static_cast<pr::Command>(cmd.payload[0]));
+  for (int attempt = 0;; ++attempt) {
+    // A read that reached no client byte yet may move to the primary once; writes never
+    // move: they may have reached the server.
+    const bool retry_allowed = may_retry && attempt == 0;
+    std::optional<pr::ErrPacket> error;
+    Backend* backend = co_await acquire(server, error);
+    if (backend == nullptr) {
+      if (retry_allowed) {
+        spdlog::debug("[{}] read moves from '{}' to the primary: {}", peer_, runtime_->servers[server].name,
+                      error->message);
+        worker_.stats.read_retries.add();
+        server = routing::primary_index(*worker_.topology);
+        continue;
+      }
+      co_return co_await send_err(1, *error) ? Next::proceed : Next::end;
+    }
+    auto& outstanding = worker_.outstanding[server];
+    ++outstanding;
+    bool lost_before_reply = false;
+    Next next = Next::proceed;
+    if (!co_await write_packet(*backend, cmd, payload)) {
+      close_backend(server);
+      lost_before_reply = true;
+      next = Next::end;
+    } else if (shape.has_response) {
+      next = co_await relay_response(*backend, shape.kind, server, lost_before_reply);
+    }
+    --outstanding;
+    if (lost_before_reply) {
+      if (retry_allowed) {
+        worker_.stats.read_retries.add();
+        server = routing::primary_index(*worker_.topology);
+        continue;
+      }
+      co_return co_await backend_lost(server, 1, false);
+    }
+    if (next == Next::proceed && shape.has_response) {
+      routing::after_statement(state_, statement, server, tracker_.status_flags(), !tracker_.ended_with_error());
+    }
+    co_return next;
+  }
+}
+
+// Relays one response. A backend lost before any byte reached the client is closed and
+// reported through `lost_before_reply` (no ERR sent yet), so forward() can decide.
+awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseKind kind, std::size_t server,
+                                                 bool& lost_before_reply) {
+  auto& reader = backend.reader();
+  tracker_.start(kind, client_caps_);
+  bool sent_any = false;
+  for (;;) {
+    const pr::Bytes data = reader.buffered();
+    const bool need_prefix = patch_statement_id_ && data.size() < pr::frame_header_size + 5;
+    if (data.empty() || need_prefix) {
+      boost::system::error_code ec;
+      const std::size_t n = co_await backend.read_more(ec);
+      if (ec) {
+        if (!sent_any) {
+          close_backend(server);
+          lost_before_reply = true;
+          co_return Next::end;
+        }
+        co_return co_await backend_lost(server, static_cast<std::uint8_t>(tracker_.last_seq() + 1), true);
+      }
+      worker_.stats.bytes_from_backends.add(n);
+      continue;
+    }
+    if (patch_statement_id_) {
+      // PREPARE_OK carries the server's statement id; the client gets causeway's.
+      auto bytes = reader.mutable_buffered();
+      if (bytes[pr::frame_header_size] == pr::ok_header) {
+        pr::Reader r(pr::Bytes(bytes.data() + pr::frame_header_size, 5));
+        r.u8();
+        prepared_backend_id_ = r.u32();
+        pr::write_statement_id(bytes.subspan(pr::frame_header_size, 5), *patch_statement_id_);
+      }
+      patch_statement_id_.reset();
+    }
+    const std::size_t n = tracker_.feed(data);
+    if (tracker_.error()) {
+      worker_.stats.backend_protocol_errors.add();
+      spdlog::warn("[{}] backend '{}' sent a response causeway cannot follow; closing the session", peer_,
+                   backend.endpoint().name);
+      close_backend(server);
+      co_return Next::end;
+    }
+    if (!co_await write_client(asio::buffer(data.data(), n))) {
+      worker_.stats.client_aborts.add();
+      co_return Next::end;
+    }
+    sent_any = true;
+    reader.consume_raw(n);
+    if (tracker_.local_infile_requested()) {
+      if (!co_await relay_local_infile(backend)) co_return Next::end;
+      tracker_.continue_after_local_infile();
+      continue;
+    }
+    if (tracker_.done()) co_return Next::proceed;
+  }
+}
+
+// LOAD DATA LOCAL INFILE: the client answers the server's request with its file in
+// packets that end with an empty one; they pass through unchanged.
+awaitable<bool> Session::relay_local_infile(Backend& backend) {
+  client_reader_.expect_seq(static_cast<std::uint8_t>(tracker_.last_seq() + 1));
+  for (;;) {
+    phase_ = Phase::idle;  // waiting on the client: its idle timeout applies
+    pr::Packet pkt;
+    const bool got = co_await read_client(pkt);
+    phase_ = Phase::busy;
+    if (!got) {
+      backend.close();  // the server is mid-load; this connection cannot be reused
+      co_return false;
+    }
+    if (!co_await write_packet(backend, pkt, pkt.payload)) {
+      backend.close();
+      co_return false;
+    }
+    if (pkt.payload.empty()) co_return true;
+  }
+}
+
+// A backend connection died while serving this client. The client gets a clear error;
+// the session survives unless the connection held its transaction or pinned state.
+awaitable<Session::Next> Session::backend_lost(std::size_t server, std::uint8_t next_seq, bool mid_response) {
+  worker_.stats.backend_lost.add();
+  const auto& ep = runtime_->servers[server];
+  spdlog::warn("[{}] lost backend '{}' ({}:{}) {}", peer_, ep.name, ep.host, ep.port,
+               mid_response ? "in the middle of a response" : "before its response");
+  close_backend(server);
+  const bool state_lost = (state_.in_transaction && state_.transaction_server.value_or(server) == server) ||
+                          (state_.pinned() && *state_.pinned_server == server);
+  // Mid-packet there is no clean place for an ERR: the client sees the connection close.
+  if (mid_response && !tracker_.at_packet_boundary()) co_return Next::end;
+  const bool sent = co_await send_err(
+      next_seq, pr::make_err(pr::er::lost_connection, "HY000",
+                             fmt::format("Lost connection to backend '{}' ({}:{}) during query{}", ep.name, ep.host,
+                                         ep.port, state_lost ? "; the session's transaction or state was there" : "")));
+  if (!sent || state_lost || mid_response) co_return Next::end;
+  routing::after_statement(state_, nullptr, server, pr::status::autocommit, false);
+  co_return Next::proceed;
+}
+
+void Session::close_backend(std::size_t server) {
+  if (auto& b = backends_[server]) {
+    b->close();
+    b.reset();
+  }
+  for (auto& [id, stmt] : statements_) {
+    if (stmt->cursor_server == server) stmt->cursor_server.reset();
+    if (stmt->long_data_server == server) stmt->long_data_server.reset();
+  }
+}
+
+void Session::close_backends() {
+  for (std::size_t i = 0; i < backends_.size(); ++i) close_backend(i);
+}
+
+}  // namespace causeway::proxy
