@@ -8,7 +8,7 @@
 #   --direct      no causeway: the tests talk to the sandbox primary itself (development;
 #                 proxy-only checks are skipped or adapt, and say so)
 #   --only LIST   run only these suites: check_config, client, bad_input, python, node,
-#                 cli, sysbench, monitor
+#                 cli, sysbench, routing, monitor
 #   --keep-logs   keep the work directory (logs, configs) even when everything passed
 #
 # Environment: CW_ITEST_BASE_PORT (first port to try, default 23306);
@@ -290,6 +290,7 @@ run_suite python 300 /usr/bin/python3 "$here/python/client_test.py"
 run_suite node 300 bash -c "$node_cmd" "$here/node"
 run_suite cli 120 "$here/cli_test.sh"
 run_suite sysbench 180 "$here/sysbench_test.sh"
+run_suite routing 300 /usr/bin/python3 "$here/routing_test.py"
 # Last: it stops, breaks, kills and restarts sandbox servers (and leaves them healthy).
 run_suite monitor 300 "$itest_monitor" --order decl
 
