@@ -113,6 +113,38 @@ const char* to_string(AuthPlugin p) {
   return "unknown";
 }
 
+const char* to_string(StatementClass c) {
+  switch (c) {
+    case StatementClass::Empty: return "empty";
+    case StatementClass::Read: return "read";
+    case StatementClass::Write: return "write";
+    case StatementClass::Ddl: return "ddl";
+    case StatementClass::Dcl: return "dcl";
+    case StatementClass::Transaction: return "transaction";
+    case StatementClass::Session: return "session";
+    case StatementClass::Lock: return "lock";
+    case StatementClass::Show: return "show";
+    case StatementClass::Call: return "call";
+    case StatementClass::Prepare: return "prepare";
+    case StatementClass::Execute: return "execute";
+    case StatementClass::Deallocate: return "deallocate";
+    case StatementClass::Kill: return "kill";
+    case StatementClass::Admin: return "admin";
+    case StatementClass::Other: return "other";
+  }
+  return "other";
+}
+
+const char* to_string(Consistency c) {
+  switch (c) {
+    case Consistency::Eventual: return "eventual";
+    case Consistency::ReadYourWrites: return "read_your_writes";
+    case Consistency::Monotonic: return "monotonic";
+    case Consistency::Strong: return "strong";
+  }
+  return "unknown";
+}
+
 const char* to_string(ServerRole r) {
   switch (r) {
     case ServerRole::Auto: return "auto";

@@ -80,6 +80,38 @@ struct Routing {
   Fallback fallback = Fallback::Primary;  // no usable replica for a read
 };
 
+// Backend connection pooling: sessions borrow connections per statement or transaction.
+struct Pool {
+  std::uint32_t max_connections_per_server = 1000;  // across all workers; 0 = no limit
+  Millis idle_timeout{60'000};                      // idle pooled connections close after this
+};
+
+// Routing rules (docs/configuration.md, "rules"), stored as written. The proxy compiles
+// them (proxy/rules_from_config.cpp); validation only checks that they compile.
+enum class StatementClass {
+  // The same classes as routing::StatementClass: config/ does not depend on routing/.
+  Empty, Read, Write, Ddl, Dcl, Transaction, Session, Lock, Show, Call, Prepare, Execute,
+  Deallocate, Kill, Admin, Other,
+};
+enum class RuleRoute { None, Primary, Replica, Server };
+enum class Consistency { Eventual, ReadYourWrites, Monotonic, Strong };
+
+struct Rule {
+  std::string name;
+  // Match keys: every one given must match; a rule without any matches every statement.
+  std::vector<std::string> users;
+  std::vector<std::string> schemas;
+  std::vector<std::string> clients;  // as written: "10.0.0.0/8", "127.0.0.1", "::1/128"
+  std::vector<StatementClass> classes;
+  std::optional<std::string> match;   // RE2, searched for in the statement text
+  std::optional<std::string> digest;  // RE2, searched for in the normalized digest
+  // Actions: at least one; reject excludes the others.
+  RuleRoute route = RuleRoute::None;
+  std::string server;  // route == Server: a configured server's name
+  std::optional<Consistency> consistency;
+  std::optional<std::string> reject;  // the error message the client gets
+};
+
 struct Status {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: status port disabled
@@ -97,6 +129,8 @@ struct Config {
   std::optional<MonitorSettings> monitor;  // account and timing of the health monitor
   std::optional<Credentials> replication;  // account the binlog client uses
   Routing routing;
+  std::vector<Rule> rules;  // in order: the first that matches decides
+  Pool pool;
   Status status;
   std::string log_level = "info";
 };
@@ -133,5 +167,7 @@ std::string summary(const Config&);
 
 const char* to_string(AuthPlugin);
 const char* to_string(ServerRole);
+const char* to_string(StatementClass);  // as written in the config: "read", "ddl", ...
+const char* to_string(Consistency);     // "eventual", "read_your_writes", ...
 
 }  // namespace causeway::config

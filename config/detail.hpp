@@ -44,6 +44,8 @@ Parsed parse(const std::string& yaml);
 
 // Step 2: rules over the structs (ranges, uniqueness, cross-field constraints, files).
 std::vector<Issue> validate(const Config& config, const Locations& locations);
+// The `rules` part of validate() (validate_rules.cpp: the only user of RE2 in config/).
+std::vector<Issue> validate_rules(const Config& config, const Locations& locations);
 
 // Relative TLS file names are taken relative to the config file's directory, so a
 // config works the same whatever the working directory of the service is.

@@ -75,6 +75,10 @@ class Parser {
   void user(const YAML::Node& n, const std::string& path, User& out);
   void credentials(const YAML::Node& n, const std::string& path, std::optional<Credentials>& out);
   void monitor(const YAML::Node& n, const std::string& path, std::optional<MonitorSettings>& out);
+  void string_list(const YAML::Node& n, const std::string& path, std::vector<std::string>& out);
+  void class_list(const YAML::Node& n, const std::string& path, std::vector<StatementClass>& out);
+  void route(const YAML::Node& n, const std::string& path, Rule& out);
+  void rule(const YAML::Node& n, const std::string& path, Rule& out);
 
   Parsed& out_;
 };
@@ -226,6 +230,21 @@ constexpr std::pair<std::string_view, ServerRole> roles[] = {
 constexpr std::pair<std::string_view, Fallback> fallbacks[] = {
     {"primary", Fallback::Primary}, {"error", Fallback::Error}};
 
+constexpr std::pair<std::string_view, StatementClass> classes[] = {
+    {"read", StatementClass::Read},         {"write", StatementClass::Write},
+    {"ddl", StatementClass::Ddl},           {"dcl", StatementClass::Dcl},
+    {"transaction", StatementClass::Transaction}, {"session", StatementClass::Session},
+    {"lock", StatementClass::Lock},         {"show", StatementClass::Show},
+    {"call", StatementClass::Call},         {"prepare", StatementClass::Prepare},
+    {"execute", StatementClass::Execute},   {"deallocate", StatementClass::Deallocate},
+    {"kill", StatementClass::Kill},         {"admin", StatementClass::Admin},
+    {"other", StatementClass::Other},       {"empty", StatementClass::Empty}};
+constexpr std::pair<std::string_view, Consistency> consistencies[] = {
+    {"eventual", Consistency::Eventual},
+    {"read_your_writes", Consistency::ReadYourWrites},
+    {"monotonic", Consistency::Monotonic},
+    {"strong", Consistency::Strong}};
+
 constexpr std::pair<std::string_view, AuthPlugin> plugins[] = {
     {"mysql_native_password", AuthPlugin::MysqlNativePassword},
     {"caching_sha2_password", AuthPlugin::CachingSha2Password}};
@@ -271,6 +290,70 @@ void Parser::monitor(const YAML::Node& n, const std::string& path,
        {"password", [&](auto& v, auto& p) { string(v, p, out->password); }},
        {"interval", [&](auto& v, auto& p) { duration(v, p, out->interval); }},
        {"timeout", [&](auto& v, auto& p) { duration(v, p, out->timeout); }}});
+}
+
+// "user: app" or "user: [app, report]": one value or a list of them.
+void Parser::string_list(const YAML::Node& n, const std::string& path, std::vector<std::string>& out) {
+  if (n.IsSequence()) {
+    list(n, path, [&](auto& item, auto& ip, std::size_t) {
+      if (scalar(item, ip, "a string")) out.push_back(item.Scalar());
+    });
+    return;
+  }
+  if (scalar(n, path, "a string or a list of strings")) out.push_back(n.Scalar());
+}
+
+void Parser::class_list(const YAML::Node& n, const std::string& path, std::vector<StatementClass>& out) {
+  const auto one = [&](const YAML::Node& item, const std::string& ip) {
+    const std::size_t before = out_.issues.size();
+    StatementClass v{};
+    choice<StatementClass>(item, ip, classes, v);
+    if (out_.issues.size() == before) out.push_back(v);
+  };
+  if (n.IsSequence()) {
+    list(n, path, [&](auto& item, auto& ip, std::size_t) { one(item, ip); });
+    return;
+  }
+  one(n, path);
+}
+
+// route: primary | replica | server:NAME (whether NAME exists is validation's business).
+void Parser::route(const YAML::Node& n, const std::string& path, Rule& out) {
+  if (!scalar(n, path, "a single value")) return;
+  const std::string& v = n.Scalar();
+  if (v == "primary") {
+    out.route = RuleRoute::Primary;
+  } else if (v == "replica") {
+    out.route = RuleRoute::Replica;
+  } else if (v.starts_with("server:") && v.size() > 7) {
+    out.route = RuleRoute::Server;
+    out.server = v.substr(7);
+  } else {
+    const Keys names = {"primary", "replica", "server:"};
+    issue(path, n,
+          fmt::format("must be primary, replica or server:NAME; got \"{}\"{}", v,
+                      v == "server:" ? " (the server name is missing)" : suggestion(v, names)));
+  }
+}
+
+void Parser::rule(const YAML::Node& n, const std::string& path, Rule& out) {
+  map(n, path,
+      {{"name", [&](auto& v, auto& p) { string(v, p, out.name); }},
+       {"user", [&](auto& v, auto& p) { string_list(v, p, out.users); }},
+       {"schema", [&](auto& v, auto& p) { string_list(v, p, out.schemas); }},
+       {"client", [&](auto& v, auto& p) { string_list(v, p, out.clients); }},
+       {"class", [&](auto& v, auto& p) { class_list(v, p, out.classes); }},
+       {"match", [&](auto& v, auto& p) { optional_string(v, p, out.match); }},
+       {"digest", [&](auto& v, auto& p) { optional_string(v, p, out.digest); }},
+       {"route", [&](auto& v, auto& p) { route(v, p, out); }},
+       {"consistency",
+        [&](auto& v, auto& p) {
+          Consistency level{};
+          const std::size_t before = out_.issues.size();
+          choice<Consistency>(v, p, consistencies, level);
+          if (out_.issues.size() == before) out.consistency = level;
+        }},
+       {"reject", [&](auto& v, auto& p) { optional_string(v, p, out.reject); }}});
 }
 
 void Parser::document(const YAML::Node& root) {
@@ -334,6 +417,17 @@ void Parser::document(const YAML::Node& root) {
                 [&](auto& v2, auto& p2) { boolean(v2, p2, c.routing.read_write_split); }},
                {"fallback",
                 [&](auto& v2, auto& p2) { choice<Fallback>(v2, p2, fallbacks, c.routing.fallback); }}});
+        }},
+       {"pool",
+        [&](auto& v, auto& p) {
+          map(v, p,
+              {{"max_connections_per_server",
+                [&](auto& v2, auto& p2) { integer(v2, p2, c.pool.max_connections_per_server); }},
+               {"idle_timeout", [&](auto& v2, auto& p2) { duration(v2, p2, c.pool.idle_timeout); }}});
+        }},
+       {"rules",
+        [&](auto& v, auto& p) {
+          list(v, p, [&](auto& item, auto& ip, std::size_t) { rule(item, ip, c.rules.emplace_back()); });
         }},
        {"status",
         [&](auto& v, auto& p) {

@@ -29,6 +29,39 @@ std::string timeout(Millis d, const char* zero_means) {
   return d.count() == 0 ? fmt::format("0 ({})", zero_means) : detail::format_duration(d);
 }
 
+std::string joined(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : ",") + v;
+  return out;
+}
+
+// "user=app,report class=read match=/^SELECT/ -> route=replica consistency=strong"
+std::string describe_rule(const Rule& r) {
+  std::string out;
+  const auto add = [&out](std::string item) { out += (out.empty() ? "" : " ") + item; };
+  if (!r.users.empty()) add("user=" + joined(r.users));
+  if (!r.schemas.empty()) add("schema=" + joined(r.schemas));
+  if (!r.clients.empty()) add("client=" + joined(r.clients));
+  if (!r.classes.empty()) {
+    std::vector<std::string> names;
+    for (auto cls : r.classes) names.emplace_back(to_string(cls));
+    add("class=" + joined(names));
+  }
+  if (r.match) add(fmt::format("match=/{}/", *r.match));
+  if (r.digest) add(fmt::format("digest=/{}/", *r.digest));
+  if (out.empty()) out = "every statement";
+  out += " ->";
+  switch (r.route) {
+    case RuleRoute::None: break;
+    case RuleRoute::Primary: out += " route=primary"; break;
+    case RuleRoute::Replica: out += " route=replica"; break;
+    case RuleRoute::Server: out += " route=server:" + r.server; break;
+  }
+  if (r.consistency) out += fmt::format(" consistency={}", to_string(*r.consistency));
+  if (r.reject) out += fmt::format(" reject \"{}\"", *r.reject);
+  return out;
+}
+
 }  // namespace
 
 std::string summary(const Config& c) {
@@ -73,6 +106,11 @@ std::string summary(const Config& c) {
                                                     : endpoint(c.status.address, c.status.port)));
   line(fmt::format("routing: read_write_split={} fallback={}", c.routing.read_write_split ? "on" : "off",
                    c.routing.fallback == Fallback::Primary ? "primary" : "error"));
+  line(fmt::format("pool: max_connections_per_server={} idle_timeout={}ms", c.pool.max_connections_per_server,
+                   c.pool.idle_timeout.count()));
+  if (c.rules.empty()) line("rules: none");
+  else line(fmt::format("rules ({}, first match wins):", c.rules.size()));
+  for (const Rule& r : c.rules) line(fmt::format("  {:<16} {}", r.name, describe_rule(r)));
   line(fmt::format("log_level: {}", c.log_level));
   return out;
 }

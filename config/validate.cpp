@@ -248,6 +248,8 @@ void check_misc(Checker& c, const Config& cfg) {
            fmt::format("must be an IPv4 or IPv6 address or \"localhost\", got \"{}\"",
                        cfg.status.address));
   const std::vector<std::string_view> levels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (cfg.pool.idle_timeout.count() < 1000)
+    c.fail("pool.idle_timeout", "must be at least 1s");
   if (std::find(levels.begin(), levels.end(), cfg.log_level) == levels.end())
     c.fail("log_level", fmt::format("must be one of trace, debug, info, warn, error, off; "
                                     "got \"{}\"{}",
@@ -266,7 +268,9 @@ std::vector<Issue> validate(const Config& config, const Locations& locations) {
   check_monitor(c, config.monitor);
   if (config.replication) check_account(c, config.replication->user, "replication");
   check_misc(c, config);
-  return c.take();
+  std::vector<Issue> issues = c.take();
+  for (Issue& i : validate_rules(config, locations)) issues.push_back(std::move(i));
+  return issues;
 }
 
 void resolve_relative_paths(Config& config, const std::string& base_dir) {

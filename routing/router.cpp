@@ -21,6 +21,33 @@ std::optional<std::size_t> find_server(const Topology& t, std::string_view name)
   return std::nullopt;
 }
 
+constexpr std::size_t no_server = std::numeric_limits<std::size_t>::max();
+
+// A route asked for by a hint or a rule; nullopt if it does not apply to this statement.
+// `server` (route=server:NAME) is no_server when the name is unknown.
+std::optional<Decision> requested(RouteTarget route, std::size_t server, const Request& req,
+                                  const Topology& t, const RoutePolicy& p, const LoadView& load, bool from_rule) {
+  const Classification* c = req.statement;
+  const bool is_read = c != nullptr ? c->cls == StatementClass::Read : req.is_read_command;
+  // Anywhere for a read; never a write, a locking read or a multi-statement to a replica.
+  const bool movable = is_read && !(c != nullptr && (c->has(flag::MultiStatement) || is_locking(*c)));
+  switch (route) {
+    case RouteTarget::Unspecified: return std::nullopt;
+    case RouteTarget::Primary: return primary(t, from_rule ? Reason::RulePrimary : Reason::HintPrimary);
+    case RouteTarget::Replica:
+      if (!movable) return std::nullopt;
+      return replica_or_fallback(t, p, load, from_rule ? Reason::RuleReplica : Reason::HintReplica);
+    case RouteTarget::Server:
+      if (!movable) return std::nullopt;
+      if (server < t.servers.size() && t.servers[server].reachable) {
+        return Decision{Target::Server, server, from_rule ? Reason::RuleServer : Reason::HintServer};
+      }
+      return p.fallback_to_primary ? primary(t, Reason::UnknownServer)
+                                   : Decision{Target::Reject, primary_index(t), Reason::UnknownServer};
+  }
+  return std::nullopt;
+}
+
 // Where a statement goes by what it is, before session state and hints are considered.
 Decision by_statement(const Classification& c, const SessionState& s, const Topology& t, const RoutePolicy& p,
                       const LoadView& load) {
@@ -96,6 +123,8 @@ std::optional<std::size_t> pick_replica(const Topology& t, const LoadView& load)
 
 Decision decide(const Request& req, const SessionState& s, const Topology& t, const RoutePolicy& p,
                 const LoadView& load) {
+  // A rejecting rule is a firewall: it holds whatever the session's state or the policy.
+  if (req.rule != nullptr && req.rule->reject) return {Target::Reject, primary_index(t), Reason::RuleReject};
   if (!p.split) return primary(t, Reason::SplitDisabled);
   // Session state first: a transaction or pinned state must not move.
   if (s.in_transaction) {
@@ -105,22 +134,18 @@ Decision decide(const Request& req, const SessionState& s, const Topology& t, co
   }
   if (s.pinned()) return {Target::Server, *s.pinned_server, Reason::Pinned};
 
-  const Classification* c = req.statement;
-  const bool is_read = c != nullptr ? c->cls == StatementClass::Read : req.is_read_command;
   if (req.hint != nullptr) {
     const RouteHint& h = *req.hint;
-    if (h.route == RouteTarget::Primary) return primary(t, Reason::HintPrimary);
-    // A hint may send a read anywhere, but never a write or a locking read to a replica.
-    if (h.route == RouteTarget::Server && is_read && !(c != nullptr && is_locking(*c))) {
-      if (auto i = find_server(t, h.server)) return {Target::Server, *i, Reason::HintServer};
-      return p.fallback_to_primary ? primary(t, Reason::UnknownServer)
-                                   : Decision{Target::Reject, primary_index(t), Reason::UnknownServer};
-    }
-    const bool unsafe = c != nullptr && (c->has(flag::MultiStatement) || is_locking(*c));
-    if (h.route == RouteTarget::Replica && is_read && !unsafe) {
-      return replica_or_fallback(t, p, load, Reason::HintReplica);
-    }
+    const std::size_t server =
+        h.route == RouteTarget::Server ? find_server(t, h.server).value_or(no_server) : no_server;
+    if (auto d = requested(h.route, server, req, t, p, load, false)) return *d;
   }
+  if (req.rule != nullptr) {
+    const RuleAction& r = *req.rule;
+    if (auto d = requested(r.route, r.server, req, t, p, load, true)) return *d;
+  }
+  const Classification* c = req.statement;
+  const bool is_read = c != nullptr ? c->cls == StatementClass::Read : req.is_read_command;
   if (c == nullptr) {
     return is_read ? replica_or_fallback(t, p, load, Reason::Read) : primary(t, Reason::Unknown);
   }
@@ -161,6 +186,10 @@ const char* to_string(Reason reason) {
     case Reason::NoReplicaFallback: return "no_replica_fallback";
     case Reason::NoReplica: return "no_replica";
     case Reason::UnknownServer: return "unknown_server";
+    case Reason::RulePrimary: return "rule_primary";
+    case Reason::RuleReplica: return "rule_replica";
+    case Reason::RuleServer: return "rule_server";
+    case Reason::RuleReject: return "rule_reject";
   }
   return "unknown";
 }

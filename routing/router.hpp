@@ -11,6 +11,7 @@
 
 #include "routing/classifier.hpp"
 #include "routing/hint.hpp"
+#include "routing/rules.hpp"
 #include "routing/session_state.hpp"
 #include "routing/topology.hpp"
 
@@ -41,6 +42,10 @@ enum class Reason : std::uint8_t {
   NoReplicaFallback,    // no usable replica: the primary serves the read
   NoReplica,            // no usable replica and the policy says error
   UnknownServer,        // route=server:NAME names no usable server
+  RulePrimary,          // a rule's route: primary
+  RuleReplica,          // a rule's route: replica
+  RuleServer,           // a rule's route: server:NAME
+  RuleReject,           // a rule's reject: the statement is refused
 };
 
 struct Decision {
@@ -63,9 +68,13 @@ struct LoadView {
 struct Request {
   const Classification* statement = nullptr;  // null: a command without SQL
   const RouteHint* hint = nullptr;            // null: no hint
+  const RuleAction* rule = nullptr;           // the matching rule's action; null: none
   bool is_read_command = false;               // e.g. COM_FIELD_LIST (without a statement)
 };
 
+// Precedence: a rule's reject; splitting off; the open transaction; pinned state; the
+// hint's route; the rule's route; the statement's class. A hint or rule may send a read
+// to a replica or a named server, never a write, a locking read or several statements.
 Decision decide(const Request& request, const SessionState& session, const Topology& topology,
                 const RoutePolicy& policy, const LoadView& load);
 

@@ -687,3 +687,167 @@ TEST_CASE("enum names print as they are written in the config", "[config]") {
   CHECK(std::string(cfg::to_string(cfg::AuthPlugin::MysqlNativePassword)) == "mysql_native_password");
   CHECK(std::string(cfg::to_string(cfg::AuthPlugin::CachingSha2Password)) == "caching_sha2_password");
 }
+
+TEST_CASE("rules load in order with every match key and action", "[config][rules]") {
+  const cfg::Config c = cfg::load_string(minimal + R"(rules:
+  - name: no-drops
+    class: [ddl, dcl]
+    user: app
+    reject: "DDL is not allowed through the proxy"
+  - name: reports.to_replica
+    user: [report, batch]
+    schema: analytics
+    client: [10.0.0.0/8, 127.0.0.1, "::1/128"]
+    class: read
+    match: '(?i)^\s*select'
+    digest: 'from orders'
+    route: replica
+    consistency: eventual
+  - name: pinned
+    route: server:db1
+  - name: strong
+    consistency: read_your_writes
+  - name: to-primary
+    route: primary
+)");
+  REQUIRE(c.rules.size() == 5);
+  const cfg::Rule& r0 = c.rules[0];
+  CHECK(r0.name == "no-drops");
+  CHECK(r0.classes == std::vector<cfg::StatementClass>{cfg::StatementClass::Ddl, cfg::StatementClass::Dcl});
+  CHECK(r0.users == std::vector<std::string>{"app"});
+  CHECK(r0.route == cfg::RuleRoute::None);
+  CHECK(r0.reject == "DDL is not allowed through the proxy");
+  const cfg::Rule& r1 = c.rules[1];
+  CHECK(r1.users == std::vector<std::string>{"report", "batch"});
+  CHECK(r1.schemas == std::vector<std::string>{"analytics"});
+  CHECK(r1.clients == std::vector<std::string>{"10.0.0.0/8", "127.0.0.1", "::1/128"});
+  CHECK(r1.classes == std::vector<cfg::StatementClass>{cfg::StatementClass::Read});
+  CHECK(r1.match == R"((?i)^\s*select)");
+  CHECK(r1.digest == "from orders");
+  CHECK(r1.route == cfg::RuleRoute::Replica);
+  CHECK(r1.consistency == cfg::Consistency::Eventual);
+  CHECK_FALSE(r1.reject);
+  CHECK(c.rules[2].route == cfg::RuleRoute::Server);
+  CHECK(c.rules[2].server == "db1");
+  CHECK(c.rules[3].route == cfg::RuleRoute::None);
+  CHECK(c.rules[3].consistency == cfg::Consistency::ReadYourWrites);
+  CHECK(c.rules[4].route == cfg::RuleRoute::Primary);
+  CHECK(cfg::load_string(minimal).rules.empty());
+}
+
+TEST_CASE("each rule problem names its key path and reason", "[config][rules][validate]") {
+  struct Row {
+    const char* yaml;
+    const char* path;
+    const char* message;
+  };
+  const Row rows[] = {
+      {"  - route: primary\n", "rules[0].name", "is required"},
+      {"  - name: \"a b\"\n    route: primary\n", "rules[0].name", "may contain only letters"},
+      {"  - name: a\n    route: primary\n  - name: a\n    route: replica\n", "rules[1].name",
+       "duplicate rule name \"a\" (already used by rules[0] at line 9)"},
+      {"  - name: a\n    class: raed\n    route: primary\n", "rules[0].class",
+       "got \"raed\" (did you mean \"read\"?)"},
+      {"  - name: a\n    class: [read, wrte]\n    route: primary\n", "rules[0].class[1]",
+       "(did you mean \"write\"?)"},
+      {"  - name: a\n    class: []\n    route: primary\n", "rules[0].class", "must not be an empty list"},
+      {"  - name: a\n    match: \"(abc\"\n    route: primary\n", "rules[0].match",
+       "invalid regular expression: missing ): (abc"},
+      {"  - name: a\n    digest: \"a**\"\n    route: primary\n", "rules[0].digest",
+       "invalid regular expression: bad repetition operator: **"},
+      {"  - name: a\n    match: \"\"\n    route: primary\n", "rules[0].match", "must not be empty"},
+      {"  - name: a\n    route: somewhere\n", "rules[0].route", "must be primary, replica or server:NAME"},
+      {"  - name: a\n    route: replcia\n", "rules[0].route", "(did you mean \"replica\"?)"},
+      {"  - name: a\n    route: \"server:\"\n", "rules[0].route", "the server name is missing"},
+      {"  - name: a\n    route: server:db2\n", "rules[0].route",
+       "unknown server \"db2\" (did you mean \"db1\"?)"},
+      {"  - name: a\n    consistency: read-your-writes\n", "rules[0].consistency",
+       "(did you mean \"read_your_writes\"?)"},
+      {"  - name: a\n    route: primary\n    reject: no\n", "rules[0].reject", "cannot be combined with route"},
+      {"  - name: a\n    consistency: strong\n    reject: no\n", "rules[0].reject",
+       "cannot be combined with consistency"},
+      {"  - name: a\n    reject: \"\"\n", "rules[0].reject", "must not be empty"},
+      {"  - name: a\n    user: app\n", "rules[0]", "needs an action: route, consistency or reject"},
+      {"  - name: a\n    user: []\n    route: primary\n", "rules[0].user", "must not be an empty list"},
+      {"  - name: a\n    schema: [shop, \"\"]\n    route: primary\n", "rules[0].schema[1]", "must not be empty"},
+      {"  - name: a\n    user: {x: 1}\n    route: primary\n", "rules[0].user",
+       "expected a string or a list of strings, got a map"},
+      {"  - name: a\n    client: [10.0.0.0/8, 10.0.0.1/8]\n    route: primary\n", "rules[0].client[1]",
+       "has address bits set past the /8 prefix"},
+      {"  - name: a\n    client: 10.0.0.300\n    route: primary\n", "rules[0].client",
+       "must be an IPv4 or IPv6 address or network"},
+      {"  - name: a\n    client: \"::1/129\"\n    route: primary\n", "rules[0].client",
+       "prefix length after '/' must be 0 to 128"},
+  };
+  for (const auto& row : rows) {
+    const std::string yaml = minimal + "rules:\n" + row.yaml;
+    CAPTURE(yaml);
+    const auto issues = issues_of(yaml);
+    INFO(dump(issues));
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].path == row.path);
+    CHECK_THAT(issues[0].message, Catch::Contains(row.message));
+  }
+}
+
+TEST_CASE("a misspelt rule key gets a suggestion", "[config][rules][locations]") {
+  const auto issues = issues_of(minimal + "rules:\n  - name: a\n    rout: primary\n");
+  INFO(dump(issues));
+  const cfg::Issue* typo = find_issue(issues, "rules[0].rout");
+  REQUIRE(typo != nullptr);
+  CHECK(typo->to_string() == "rules[0].rout (10:5): unknown key \"rout\" (did you mean \"route\"?)");
+  // Without its misspelt action the rule has none, which is said too.
+  CHECK(find_issue(issues, "rules[0]") != nullptr);
+}
+
+TEST_CASE("a bad rule regex is reported at its line and column", "[config][rules][locations]") {
+  const auto issues = issues_of(minimal + "rules:\n  - name: a\n    route: primary\n    match: 'x[y'\n");
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].to_string() == "rules[0].match (11:12): invalid regular expression: missing ]: [y");
+}
+
+TEST_CASE("permitted rule forms pass validation", "[config][rules][validate]") {
+  const std::string accepted[] = {
+      minimal + "rules:\n  - name: everything\n    consistency: strong\n",
+      minimal + "rules:\n  - name: a\n    client: [0.0.0.0/0, \"::/0\", \"::ffff:10.0.0.0/104\", fe80::1]\n"
+                "    route: replica\n",
+      minimal + "rules:\n  - name: a\n    class: [empty, other, kill, admin, show, lock, call]\n    reject: nope\n",
+      minimal + "rules:\n  - name: a\n    match: 'é|\\bFROM\\s+`?orders`?'\n    route: server:db1\n",
+      minimal + "rules: []\n",
+  };
+  for (const auto& yaml : accepted) {
+    CAPTURE(yaml);
+    CHECK(dump(issues_of(yaml)).empty());
+  }
+}
+
+TEST_CASE("the summary lists the rules in order", "[config][rules][summary]") {
+  const cfg::Config c = cfg::load_string(minimal + R"(rules:
+  - name: no_ddl
+    class: [ddl]
+    reject: "no DDL here"
+  - name: reports
+    user: [report, batch]
+    client: 10.0.0.0/8
+    match: '^SELECT'
+    route: server:db1
+    consistency: strong
+  - name: all
+    consistency: eventual
+)");
+  const std::string s = cfg::summary(c);
+  INFO(s);
+  CHECK_THAT(s, Catch::Contains("rules (3, first match wins):"));
+  CHECK_THAT(s, Catch::Contains("no_ddl           class=ddl -> reject \"no DDL here\""));
+  CHECK_THAT(s, Catch::Contains("reports          user=report,batch client=10.0.0.0/8 match=/^SELECT/ -> "
+                                "route=server:db1 consistency=strong"));
+  CHECK_THAT(s, Catch::Contains("all              every statement -> consistency=eventual"));
+  CHECK_THAT(cfg::summary(cfg::load_string(minimal)), Catch::Contains("rules: none"));
+}
+
+TEST_CASE("rule enum names print as they are written in the config", "[config][rules]") {
+  CHECK(std::string(cfg::to_string(cfg::StatementClass::Transaction)) == "transaction");
+  CHECK(std::string(cfg::to_string(cfg::StatementClass::Deallocate)) == "deallocate");
+  CHECK(std::string(cfg::to_string(cfg::Consistency::ReadYourWrites)) == "read_your_writes");
+  CHECK(std::string(cfg::to_string(cfg::Consistency::Strong)) == "strong");
+}

@@ -1,12 +1,14 @@
-// classify() runs on every statement: it must not allocate. Counted by replacing the global
-// allocation functions for this test binary.
+// classify() and rule matching run on every statement: they must not allocate. Counted by
+// replacing the global allocation functions for this test binary.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "routing/classifier.hpp"
+#include "routing/rules.hpp"
 
 namespace {
 std::atomic<long> allocations{0};
@@ -59,4 +61,46 @@ TEST_CASE("Classifying a statement does not allocate", "[routing][classifier]") 
     CHECK(after == before);
     CHECK(c.cls != causeway::routing::StatementClass::Empty);
   }
+}
+
+TEST_CASE("Matching rules does not allocate unless a digest is needed", "[routing][rules]") {
+  namespace r = causeway::routing;
+  std::vector<r::RuleSpec> specs(4);
+  specs[0].name = "writes";
+  specs[0].classes = {r::StatementClass::Write};
+  specs[0].digest = "^insert";  // never reached for a read: no digest computed
+  specs[1].name = "report";
+  specs[1].users = {"report"};
+  specs[1].clients = {"10.0.0.0/8", "::1"};
+  specs[1].route = r::RouteTarget::Replica;
+  specs[2].name = "orders";
+  specs[2].schemas = {"shop"};
+  specs[2].match = R"(\bFROM\s+orders\b)";
+  specs[2].route = r::RouteTarget::Primary;
+  specs[3].name = "by_digest";
+  specs[3].digest = "^select";
+  const std::vector<std::string> servers = {"db1", "db2"};
+  const auto rules = r::RuleSet::build(specs, servers);
+
+  const std::string sql = "SELECT * FROM orders WHERE id = 7";
+  const auto c = r::classify(sql);
+  r::RuleContext ctx;
+  ctx.user = "app";
+  ctx.schema = "shop";
+  ctx.client = r::IpAddress::parse("10.1.1.1");
+  ctx.statement = &c;
+  ctx.sql = sql;
+  REQUIRE(rules->match(ctx) != nullptr);  // warms RE2's lazily built DFA
+  long before = allocations.load();
+  const r::Rule* hit = rules->match(ctx);
+  CHECK(allocations.load() == before);
+  REQUIRE(hit != nullptr);
+  CHECK(hit->name == "orders");
+
+  ctx.schema = "other";  // now only the digest rule matches: that one allocates
+  before = allocations.load();
+  hit = rules->match(ctx);
+  CHECK(allocations.load() > before);
+  REQUIRE(hit != nullptr);
+  CHECK(hit->name == "by_digest");
 }
