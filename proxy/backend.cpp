@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include "proxy/pool.hpp"
 #include "proxy/protocol/constants.hpp"
 
 namespace causeway::proxy {
@@ -35,6 +36,21 @@ Backend::Backend(asio::any_io_executor ex, Endpoint endpoint)
       endpoint_(std::move(endpoint)),
       reader_(1024u * 1024 * 1024, 64 * 1024),
       id_(next_backend_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+Backend::~Backend() {
+  close();
+  if (open_count_ != nullptr) {
+    --*open_count_;
+    pool_->notify(server_);
+  }
+}
+
+void Backend::count_in(std::uint32_t* open, BackendPool* pool, std::size_t server) {
+  open_count_ = open;
+  pool_ = pool;
+  server_ = server;
+  ++*open_count_;
+}
 
 BackendError Backend::local_error(std::string message) const {
   return BackendError{pr::make_err(pr::er::backend_unavailable, "HY000",

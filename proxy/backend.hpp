@@ -4,6 +4,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "proxy/asio.hpp"
 #include "proxy/protocol/auth.hpp"
@@ -63,10 +65,23 @@ class Backend {
   // The session state this connection has: the session brings it in step before use.
   struct Applied {
     std::string schema;
-    std::uint64_t replay_version = 0;  // the session's replay list version it has run
-    bool multi_statements = true;      // COM_SET_OPTION state
+    std::uint64_t signature = 0;   // the replayed session variables; 0: server defaults
+    bool multi_statements = true;  // COM_SET_OPTION state
   };
   Applied applied;
+
+  // Statements prepared on this connection, by SQL text: any session that borrows the
+  // connection reuses them instead of preparing again.
+  struct CachedStatement {
+    std::uint32_t id = 0;
+    std::vector<std::uint8_t> types;  // parameter types the server last received
+  };
+  std::unordered_map<std::string, CachedStatement> statements;
+
+  // Counts this connection in its worker's pool while it is open.
+  void count_in(std::uint32_t* open, class BackendPool* pool, std::size_t server);
+  ~Backend();
+  int native_handle() { return socket_.native_handle(); }
   // Sends COM_QUIT without waiting, then closes.
   void close();
 
@@ -83,6 +98,9 @@ class Backend {
   protocol::Caps caps_ = 0;
   std::uint64_t id_;
   std::vector<std::uint8_t> scratch_;
+  std::uint32_t* open_count_ = nullptr;
+  class BackendPool* pool_ = nullptr;
+  std::size_t server_ = 0;
 };
 
 }  // namespace causeway::proxy

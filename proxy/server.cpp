@@ -19,6 +19,15 @@ namespace {
 // Announced when the primary cannot be reached at start-up to learn its own version.
 constexpr const char* fallback_version = "8.0.36-causeway";
 
+// The per-server connection limit is shared out between the workers.
+PoolLimits pool_limits(const config::Config& cfg, unsigned workers) {
+  PoolLimits limits;
+  const auto total = cfg.pool.max_connections_per_server;
+  limits.max_per_server = total == 0 ? 0 : std::max(1u, total / workers);
+  limits.idle_timeout = cfg.pool.idle_timeout;
+  return limits;
+}
+
 std::unique_ptr<asio::ssl::context> make_tls(const config::Tls& tls) {
   if (!tls.enabled()) return nullptr;
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -80,6 +89,8 @@ Server::Server(std::shared_ptr<const config::Config> cfg) {
     auto w = std::make_unique<Worker>(services_, i);
     w->topology = services_.runtime->configured_topology;
     w->outstanding.assign(services_.runtime->servers.size(), 0);
+    w->rule_hits = std::vector<Counter>(services_.runtime->rules ? services_.runtime->rules->size() : 0);
+    w->pool = std::make_unique<BackendPool>(w->ctx, services_.runtime->servers.size(), pool_limits(*cfg, n));
     workers_.push_back(std::move(w));
   }
   open_listeners();
@@ -203,6 +214,8 @@ awaitable<void> Server::drain() {
 int Server::run() {
   std::signal(SIGPIPE, SIG_IGN);
   for (auto& w : workers_) {
+    auto sweep = [pool = w->pool.get()]() -> awaitable<void> { co_await pool->sweep(); };
+    asio::co_spawn(w->ctx, sweep, asio::detached);
     threads_.emplace_back([worker = w.get()] {
       auto guard = asio::make_work_guard(worker->ctx);
       worker->ctx.run();

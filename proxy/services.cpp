@@ -1,5 +1,7 @@
 #include "proxy/services.hpp"
 
+#include "proxy/rules_from_config.hpp"
+
 namespace causeway::proxy {
 
 std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Config> cfg) {
@@ -17,26 +19,9 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
     rt->servers.push_back(Endpoint{s.name, s.host, s.port});
     if (s.role == config::ServerRole::Primary) rt->primary = i;
   }
-  auto topo = std::make_shared<routing::Topology>();
-  for (std::size_t i = 0; i < cfg->servers.size(); ++i) {
-    const auto& s = cfg->servers[i];
-    routing::ServerState st;
-    st.name = s.name;
-    st.weight = s.weight;
-    st.configured_role = s.role == config::ServerRole::Primary   ? routing::ConfiguredRole::Primary
-                         : s.role == config::ServerRole::Replica ? routing::ConfiguredRole::Replica
-                                                                 : routing::ConfiguredRole::Auto;
-    const bool replica = i != rt->primary && s.role != config::ServerRole::Primary;
-    st.reachable = true;
-    st.read_only = replica;
-    st.is_replica = replica;
-    st.io_running = st.sql_running = replica;
-    topo->servers.push_back(std::move(st));
-  }
-  topo->writer = rt->primary;
-  rt->configured_topology = std::move(topo);
-  rt->policy.split = cfg->routing.read_write_split;
-  rt->policy.fallback_to_primary = cfg->routing.fallback == config::Fallback::Primary;
+  rt->configured_topology = proxy::configured_topology(*cfg);
+  rt->policy = route_policy(*cfg);
+  rt->rules = build_rules(*cfg);
   rt->config = std::move(cfg);
   return rt;
 }

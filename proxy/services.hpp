@@ -15,6 +15,7 @@
 #include "proxy/backend.hpp"
 #include "proxy/protocol/auth.hpp"
 #include "routing/router.hpp"
+#include "routing/rules.hpp"
 #include "routing/topology.hpp"
 
 namespace causeway::proxy {
@@ -36,6 +37,7 @@ struct Runtime {
   // Until the monitor reports, servers are taken to be as configured: up, replicas
   // replicating. Without a monitor this stays the topology.
   routing::TopologyPtr configured_topology;
+  routing::RuleSetPtr rules;  // ordered routing rules from the config (may be empty)
 
   static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> cfg);
   const UserEntry* find_user(const std::string& name) const {

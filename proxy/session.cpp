@@ -24,6 +24,11 @@ Session::Session(Worker& worker, tcp::socket socket)
   boost::system::error_code ec;
   auto ep = client_.socket().remote_endpoint(ec);
   peer_ = ec ? std::string("?") : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  if (!ec) {
+    const auto a = ep.address();
+    client_ip_ = a.is_v4() ? routing::IpAddress::v4_from(a.to_v4().to_bytes())
+                           : routing::IpAddress::v6_from(a.to_v6().to_bytes());
+  }
   client_.socket().set_option(tcp::no_delay(true), ec);
   backends_.resize(runtime_->servers.size());
   worker_.sessions.insert(this);
@@ -32,6 +37,7 @@ Session::Session(Worker& worker, tcp::socket socket)
 }
 
 Session::~Session() {
+  if (clean_end_ && !state_.in_transaction && !state_.pinned()) release_backends();
   close_backends();
   client_.close();
   worker_.sessions.erase(this);
@@ -135,6 +141,7 @@ awaitable<bool> Session::send_ok(std::uint8_t seq) {
 
 awaitable<bool> Session::command_loop() {
   const auto& cfg = *runtime_->config;
+  if (may_release()) release_backends();  // the login's connection goes back to the pool
   while (!stop_requested_) {
     phase_ = Phase::idle;
     set_deadline(cfg.timeouts.client_idle);
@@ -142,10 +149,18 @@ awaitable<bool> Session::command_loop() {
     pr::Packet cmd;
     const bool got = co_await read_client(cmd);
     phase_ = Phase::busy;
-    if (!got) co_return false;
+    if (!got) {
+      clean_end_ = true;  // the client left between commands
+      co_return false;
+    }
     worker_.stats.commands.add();
+    if (sticky_ && cmd.payload.size() > 0 && cmd.payload[0] != static_cast<std::uint8_t>(pr::Command::query)) {
+      sticky_ = false;  // only a query can ask about the previous statement's connection
+    }
     if (!co_await on_command(cmd)) co_return false;
+    if (may_release()) release_backends();
   }
+  clean_end_ = true;
   co_return true;
 }
 
@@ -163,6 +178,7 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
   const auto command = static_cast<pr::Command>(cmd.payload[0]);
   switch (command) {
     case pr::Command::quit:
+      clean_end_ = true;
       co_return false;
     case pr::Command::query:
       co_return co_await on_query(cmd);
@@ -219,26 +235,56 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
                                               fmt::format("Unknown command {:#04x}", cmd.payload[0])));
 }
 
-awaitable<bool> Session::on_query(const pr::Packet& cmd) {
-  const std::string_view sql = pr::as_string_view(cmd.payload.subspan(1));
-  const routing::Classification c = routing::classify(sql);
-  routing::RouteHint hint;
+Session::Routed Session::route_sql(const routing::Classification& c, std::string_view sql) {
+  Routed r;
   routing::Request req;
   req.statement = &c;
   if (c.has(routing::flag::HasHint)) {
-    hint = routing::parse_hint(c.hint);
-    req.hint = &hint;
+    r.hint = routing::parse_hint(c.hint);
+    req.hint = &r.hint;
   }
-  const auto d = route(req);
-  if (d.target == routing::Target::Reject) {
-    worker_.stats.routing_rejects.add();
-    co_return co_await send_err(1, pr::make_err(pr::er::no_replica, "HY000",
-                                                fmt::format("causeway: no replica can serve this read ({}) and "
-                                                            "routing.fallback is 'error'",
-                                                            routing::to_string(d.reason))));
+  if (const auto& rules = runtime_->rules; rules && rules->size() > 0) {
+    routing::RuleContext ctx;
+    ctx.user = user_;
+    ctx.schema = schema_;
+    ctx.client = client_ip_;
+    ctx.statement = &c;
+    ctx.sql = sql;
+    r.rule = rules->match(ctx);
+    if (r.rule != nullptr) {
+      worker_.rule_hits[r.rule->index].add();
+      req.rule = &r.rule->action;
+    }
   }
-  const bool may_retry = d.target == routing::Target::Replica;
-  const Next next = co_await forward(cmd, cmd.payload, d.server, &c, may_retry);
+  r.decision = route(req);
+  return r;
+}
+
+awaitable<bool> Session::send_reject(const Routed& r) {
+  if (r.decision.reason == routing::Reason::RuleReject) {
+    worker_.stats.rule_rejects.add();
+    co_return co_await send_err(1, pr::make_err(pr::er::rule_reject, "42000", r.rule->action.reject_message));
+  }
+  worker_.stats.routing_rejects.add();
+  co_return co_await send_err(1, pr::make_err(pr::er::no_replica, "HY000",
+                                              fmt::format("causeway: no replica can serve this read ({}) and "
+                                                          "routing.fallback is 'error'",
+                                                          routing::to_string(r.decision.reason))));
+}
+
+awaitable<bool> Session::on_query(const pr::Packet& cmd) {
+  const std::string_view sql = pr::as_string_view(cmd.payload.subspan(1));
+  const routing::Classification c = routing::classify(sql);
+  constexpr std::uint32_t asks_previous = routing::flag::ServerSpecific | routing::flag::LastInsertId |
+                                          routing::flag::FoundRows | routing::flag::RowCount;
+  if (sticky_ && !c.has(asks_previous)) {
+    sticky_ = false;
+    if (may_release()) release_backends();
+  }
+  const Routed r = route_sql(c, sql);
+  if (r.decision.target == routing::Target::Reject) co_return co_await send_reject(r);
+  const bool may_retry = r.decision.target == routing::Target::Replica;
+  const Next next = co_await forward(cmd, cmd.payload, r.decision.server, &c, may_retry);
   if (next == Next::end) co_return false;
   if (!tracker_.ended_with_error() && c.cls == routing::StatementClass::Session) record_session_statement(c, sql);
   co_return true;
@@ -251,21 +297,41 @@ void Session::record_session_statement(const routing::Classification& c, std::st
     backends_[state_.last_server.value_or(0)]->applied.schema = schema_;
     return;
   }
-  if (c.action != routing::StatementAction::Set || c.has(routing::flag::MultiStatement)) return;
+  if (c.has(routing::flag::MultiStatement)) return;
+  const bool session_tx = c.action == routing::StatementAction::SetTransaction &&
+                          c.scope == routing::TransactionScope::Session;
+  if (c.action != routing::StatementAction::Set && !session_tx) return;
   const auto vars = c.session_vars & ~(routing::setvar::UserVariable | routing::setvar::Global);
-  if (vars == 0) return;  // user variables pin the session instead; globals are not session state
+  if (vars == 0 && !session_tx) return;  // user variables pin the session; globals are not session state
   const std::string text(sql);
   for (const auto& s : replay_) {
     if (s == text) return;  // already part of the state
   }
+  const std::uint64_t before = signature_;
   replay_.push_back(text);
-  ++replay_version_;
+  update_signature();
   // The backend that ran it has it already.
-  if (auto last = state_.last_server; last && backends_[*last]) {
-    if (backends_[*last]->applied.replay_version == replay_version_ - 1) {
-      backends_[*last]->applied.replay_version = replay_version_;
-    }
+  if (auto last = state_.last_server; last && backends_[*last] && backends_[*last]->applied.signature == before) {
+    backends_[*last]->applied.signature = signature_;
   }
+}
+
+void Session::update_signature() {
+  std::uint64_t h = 0;
+  for (const auto& s : replay_) {
+    for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ull;  // FNV-1a
+    h = (h ^ 0xff) * 0x100000001b3ull;
+  }
+  signature_ = replay_.empty() ? 0 : (h == 0 ? 1 : h);
+}
+
+PoolKey Session::pool_key(std::size_t server) const {
+  // Capabilities that change what the server does or sends; the rest are per hop.
+  constexpr pr::Caps behaviour = pr::cap::found_rows | pr::cap::ignore_space | pr::cap::multi_statements |
+                                 pr::cap::multi_results | pr::cap::ps_multi_results | pr::cap::local_files |
+                                 pr::cap::deprecate_eof | pr::cap::session_track | pr::cap::interactive |
+                                 pr::cap::long_flag | pr::cap::odbc | pr::cap::no_schema;
+  return PoolKey{server, login_.user, client_caps_ & behaviour, login_.charset};
 }
 
 awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
@@ -293,8 +359,9 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
     case pr::Command::reset_connection:
       routing::reset_session(state_);
       replay_.clear();
-      ++replay_version_;
-      backend.applied.replay_version = replay_version_;
+      update_signature();
+      backend.applied.signature = 0;
+      backend.statements.clear();  // the server dropped its prepared statements
       break;
     case pr::Command::set_option:
       if (cmd.payload.size() >= 3) {
@@ -337,7 +404,7 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   routing::reset_session(state_);
   schema_ = login_.database;
   replay_.clear();
-  replay_version_ = 0;
+  update_signature();
   multi_statements_ = (client_caps_ & pr::cap::multi_statements) != 0;
   co_return co_await send_ok(seq);
 }

@@ -13,6 +13,7 @@
 
 #include "proxy/asio.hpp"
 #include "proxy/backend.hpp"
+#include "proxy/pool.hpp"
 #include "proxy/protocol/frame.hpp"
 #include "proxy/protocol/packets.hpp"
 #include "proxy/protocol/response.hpp"
@@ -20,6 +21,7 @@
 #include "proxy/worker.hpp"
 #include "routing/classifier.hpp"
 #include "routing/router.hpp"
+#include "routing/rules.hpp"
 #include "routing/session_state.hpp"
 
 namespace causeway::proxy {
@@ -31,12 +33,13 @@ struct UserEntry;
 struct PreparedStatement {
   std::string sql;
   routing::Classification classification;  // views into `sql` (kept stable by unique_ptr)
+  routing::RouteHint hint;                 // from the SQL, for every execute
+  const routing::Rule* rule = nullptr;     // the rule it matched at prepare time
   std::uint16_t num_params = 0;
   std::vector<std::uint8_t> param_types;  // from the last execute that sent them
   struct OnBackend {
     std::uint64_t connection = 0;  // Backend::id() it was prepared on
     std::uint32_t id = 0;          // the server's statement id there
-    bool types_sent = false;       // the server has this statement's parameter types
   };
   std::vector<OnBackend> backends;  // one slot per configured server
   std::optional<std::size_t> long_data_server;  // where SEND_LONG_DATA went
@@ -87,6 +90,15 @@ class Session {
   awaitable<bool> on_session_command(const protocol::Packet& cmd);
   awaitable<bool> change_user(const protocol::Packet& cmd);
   routing::Decision route(const routing::Request& request);
+  // Classified SQL -> hint, rule and decision; null when a rule or the policy rejected it
+  // (the ERR has been sent).
+  struct Routed {
+    routing::Decision decision;
+    routing::RouteHint hint;
+    const routing::Rule* rule = nullptr;
+  };
+  Routed route_sql(const routing::Classification& c, std::string_view sql);
+  awaitable<bool> send_reject(const Routed& routed);
   void record_session_statement(const routing::Classification& c, std::string_view sql);
 
   // Backends and relaying (session_relay.cpp).
@@ -109,6 +121,12 @@ class Session {
   awaitable<Next> backend_lost(std::size_t server, std::uint8_t next_seq, bool mid_response);
   void close_backend(std::size_t server);
   void close_backends();
+  // Gives every held backend connection back to the worker's pool.
+  void release_backends();
+  bool may_release() const { return !state_.in_transaction && !state_.pinned() && !sticky_; }
+  PoolKey pool_key(std::size_t server) const;
+  bool leaves_connection_state(const routing::Classification* statement) const;
+  void update_signature();
 
   // Prepared statements (session_stmt.cpp).
   awaitable<bool> on_stmt_prepare(const protocol::Packet& cmd);
@@ -116,6 +134,10 @@ class Session {
   awaitable<std::optional<std::uint32_t>> backend_statement(PreparedStatement& stmt, std::size_t server,
                                                             Backend& backend, std::uint8_t err_seq);
   void forget_statements();
+  awaitable<void> cache_statement(Backend& backend, const std::string& sql, std::uint32_t id);
+  bool server_knows_types(Backend& backend, const PreparedStatement& stmt, std::uint32_t id) const;
+  Backend::CachedStatement* backend_cached(std::size_t server, const PreparedStatement& stmt, std::uint32_t id);
+  void release_statement_pins(std::optional<std::size_t> server);
 
   // Deadlines only ever move later, so the watchdog never needs to be woken early.
   void set_deadline(std::chrono::milliseconds d) { deadline_ = Clock::now() + d; }
@@ -133,6 +155,7 @@ class Session {
   asio::steady_timer timer_;
   Clock::time_point deadline_ = Clock::now();
   std::string peer_;
+  std::optional<routing::IpAddress> client_ip_;  // for rules matching client addresses
 
   std::uint32_t connection_id_ = 0;
   std::array<std::uint8_t, 20> nonce_{};
@@ -147,7 +170,11 @@ class Session {
   routing::SessionState state_;
   std::string schema_;
   std::vector<std::string> replay_;  // successful session SET statements, in order
-  std::uint64_t replay_version_ = 0;
+  std::uint64_t signature_ = 0;      // of replay_; 0 when empty (server defaults)
+  // The last statement left something only its connection can answer for (warnings,
+  // LAST_INSERT_ID, FOUND_ROWS): keep the connection until the next statement.
+  bool sticky_ = false;
+  bool clean_end_ = false;  // the session ended between commands: its connections are reusable
   bool multi_statements_ = true;
 
   std::unordered_map<std::uint32_t, std::unique_ptr<PreparedStatement>> statements_;

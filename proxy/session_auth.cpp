@@ -116,21 +116,24 @@ awaitable<bool> Session::handshake() {
   login_ = std::move(*login);
   user_ = resp.username;
 
-  // Log in to the primary now: a wrong schema or a backend refusal reaches the client as
-  // the answer to its login, as it would from the server.
+  // Log in to the primary now (or take a pooled connection of this user and bring it to
+  // the client's schema): a wrong schema or a backend refusal reaches the client as the
+  // answer to its login, as it would from the server.
   const std::size_t primary = routing::primary_index(*worker_.topology);
   schema_ = login_.database;
   multi_statements_ = (client_caps_ & pr::cap::multi_statements) != 0;
-  if (auto err = co_await open_backend(primary, login_, backends_[primary])) {
-    co_await send_err(seq, err->err);
+  std::optional<pr::ErrPacket> error;
+  Backend* backend = co_await acquire(primary, error);
+  if (backend == nullptr) {
+    co_await send_err(seq, *error);
     co_return false;
   }
-  if ((backends_[primary]->caps() & layout_caps) != (client_caps_ & layout_caps)) {
+  if ((backend->caps() & layout_caps) != (client_caps_ & layout_caps)) {
     co_await send_err(seq, pr::make_err(pr::er::handshake_error, "08S01",
                                         fmt::format("causeway: backend '{}' lacks protocol capabilities the client "
                                                     "uses (client {:#x}, backend {:#x})",
                                                     runtime_->servers[primary].name, client_caps_ & layout_caps,
-                                                    backends_[primary]->caps() & layout_caps)));
+                                                    backend->caps() & layout_caps)));
     co_return false;
   }
   co_return co_await send_ok(seq);

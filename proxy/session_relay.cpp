@@ -21,17 +21,43 @@ awaitable<std::optional<BackendError>> Session::open_backend(std::size_t server,
     spdlog::debug("[{}] backend '{}' login failed: {}", peer_, runtime_->servers[server].name, err->err.message);
     co_return err;
   }
-  if (out) out->close();
+  backend->count_in(worker_.pool->open_counter(server), worker_.pool.get(), server);
   out = std::move(backend);
   co_return std::nullopt;
 }
 
+// The session's connection to `server`: the one it holds, else one from the worker's pool,
+// else a new one; at the per-server limit it waits for one to come back.
 awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPacket>& error) {
   auto& slot = backends_[server];
-  if (!slot || !slot->is_open()) {
-    if (auto err = co_await open_backend(server, login_, slot)) {
-      error = err->err;
-      co_return nullptr;
+  if (slot && !slot->is_open()) slot.reset();
+  if (!slot) {
+    auto& pool = *worker_.pool;
+    const auto timeout = runtime_->config->timeouts.backend_connect;
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      if (auto pooled = pool.take(pool_key(server), signature_)) {
+        slot = std::move(pooled);
+        break;
+      }
+      if (!pool.at_limit(server)) {
+        if (auto err = co_await open_backend(server, login_, slot)) {
+          error = err->err;
+          co_return nullptr;
+        }
+        break;
+      }
+      const auto now = Clock::now();
+      if (now >= deadline) {
+        worker_.stats.pool_exhausted.add();
+        const auto& ep = runtime_->servers[server];
+        error = pr::make_err(pr::er::con_count, "08004",
+                             fmt::format("causeway: every pooled connection to backend '{}' is busy (limit {} "
+                                         "per server, waited {} ms)",
+                                         ep.name, runtime_->config->pool.max_connections_per_server, timeout.count()));
+        co_return nullptr;
+      }
+      co_await pool.wait(server, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
     }
   }
   if (auto err = co_await sync_state(*slot)) {
@@ -41,10 +67,22 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
   co_return slot.get();
 }
 
-// Brings a backend connection to the session's schema, multi-statement option and
-// session variables. Costs round trips only when the connection is behind.
+// Brings a backend connection to the session's variables, schema and multi-statement
+// option. Costs round trips only when the connection differs from the session.
 awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
   auto& applied = backend.applied;
+  if (applied.signature != signature_) {
+    if (applied.signature != 0) {
+      // Another session's variables: back to the server's defaults first.
+      if (auto err = co_await run_hidden(backend, pr::Command::reset_connection, {})) co_return err;
+      applied.signature = 0;
+      backend.statements.clear();
+    }
+    for (const auto& sql : replay_) {
+      if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
+    }
+    applied.signature = signature_;
+  }
   if (!schema_.empty() && applied.schema != schema_) {
     if (auto err = co_await run_hidden(backend, pr::Command::init_db, pr::as_bytes(schema_))) co_return err;
     applied.schema = schema_;
@@ -54,13 +92,14 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
     if (auto err = co_await run_hidden(backend, pr::Command::set_option, pr::Bytes(option, 2))) co_return err;
     applied.multi_statements = multi_statements_;
   }
-  if (applied.replay_version != replay_version_) {
-    for (const auto& sql : replay_) {
-      if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
-    }
-    applied.replay_version = replay_version_;
-  }
   co_return std::nullopt;
+}
+
+void Session::release_backends() {
+  for (std::size_t i = 0; i < backends_.size(); ++i) {
+    if (backends_[i]) worker_.pool->give(pool_key(i), std::move(backends_[i]));
+    backends_[i].reset();
+  }
 }
 
 awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr::Command cmd, pr::Bytes args) {
@@ -96,9 +135,12 @@ awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr
     }
   }
   if (hidden_tracker_.ended_with_error()) {
+    // The server's own words (e.g. 1049 Unknown database), as if the client had asked.
     pr::ErrPacket err;
-    if (pr::decode_err(hidden_tracker_.last_packet(), backend.caps(), err)) err.message = "unreadable error";
-    err.message = fmt::format("causeway could not prepare backend '{}' for this session: {}", ep.name, err.message);
+    if (pr::decode_err(hidden_tracker_.last_packet(), backend.caps(), err)) {
+      err = pr::make_err(pr::er::malformed_packet, "HY000",
+                         fmt::format("causeway: backend '{}' sent an unreadable error", ep.name));
+    }
     co_return err;
   }
   co_return std::nullopt;
@@ -158,6 +200,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     }
     if (next == Next::proceed && shape.has_response) {
       routing::after_statement(state_, statement, server, tracker_.status_flags(), !tracker_.ended_with_error());
+      sticky_ = leaves_connection_state(statement);
     }
     co_return next;
   }
@@ -261,6 +304,19 @@ awaitable<Session::Next> Session::backend_lost(std::size_t server, std::uint8_t 
   if (!sent || state_lost || mid_response) co_return Next::end;
   routing::after_statement(state_, nullptr, server, pr::status::autocommit, false);
   co_return Next::proceed;
+}
+
+// After a statement: can a follow-up ask this connection about it (SHOW WARNINGS,
+// LAST_INSERT_ID(), FOUND_ROWS())? Then the connection stays with the session a while.
+bool Session::leaves_connection_state(const routing::Classification* statement) const {
+  if (tracker_.warnings() > 0 || tracker_.ended_with_error()) return true;
+  if (statement != nullptr && statement->has(routing::flag::CalcFoundRows)) return true;
+  const pr::Bytes ok = tracker_.last_ok();
+  if (!ok.empty() && ok[0] == pr::ok_header) {
+    pr::OkPacket packet;
+    if (!pr::decode_ok(ok, client_caps_, packet) && packet.last_insert_id != 0) return true;
+  }
+  return false;
 }
 
 void Session::close_backend(std::size_t server) {

@@ -31,14 +31,11 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
   stmt->sql.assign(pr::as_string_view(cmd.payload.subspan(1)));
   stmt->classification = routing::classify(stmt->sql);
   stmt->backends.resize(backends_.size());
-  routing::RouteHint hint;
-  routing::Request req;
-  req.statement = &stmt->classification;
-  if (stmt->classification.has(routing::flag::HasHint)) {
-    hint = routing::parse_hint(stmt->classification.hint);
-    req.hint = &hint;
-  }
-  auto d = route(req);
+  const Routed r = route_sql(stmt->classification, stmt->sql);
+  if (r.decision.reason == routing::Reason::RuleReject) co_return co_await send_reject(r);
+  stmt->hint = r.hint;
+  stmt->rule = r.rule;
+  auto d = r.decision;
   if (d.target == routing::Target::Reject) d.server = routing::primary_index(*worker_.topology);
   const std::uint32_t id = next_statement_id_++;
   patch_statement_id_ = id;
@@ -49,22 +46,74 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
   if (tracker_.ended_with_error() || !backends_[*state_.last_server]) co_return true;
   const std::size_t server = *state_.last_server;
   stmt->num_params = tracker_.prepare_ok().num_params;
-  stmt->backends[server] = {backends_[server]->id(), prepared_backend_id_, false};
+  stmt->backends[server] = {backends_[server]->id(), prepared_backend_id_};
+  co_await cache_statement(*backends_[server], stmt->sql, prepared_backend_id_);
   statements_.emplace(id, std::move(stmt));
   co_return true;
 }
 
-// The statement's id on this backend connection, preparing it there first if needed.
+// The statement's id on this backend connection: known to this session, cached on the
+// connection by another session, or prepared there now.
 awaitable<std::optional<std::uint32_t>> Session::backend_statement(PreparedStatement& stmt, std::size_t server,
                                                                    Backend& backend, std::uint8_t err_seq) {
   auto& on = stmt.backends[server];
   if (on.connection == backend.id()) co_return on.id;
+  if (auto it = backend.statements.find(stmt.sql); it != backend.statements.end()) {
+    on = {backend.id(), it->second.id};
+    co_return on.id;
+  }
   if (auto err = co_await run_hidden(backend, pr::Command::stmt_prepare, pr::as_bytes(stmt.sql))) {
     co_await send_err(err_seq, *err);
     co_return std::nullopt;
   }
-  on = {backend.id(), hidden_tracker_.prepare_ok().statement_id, false};
+  on = {backend.id(), hidden_tracker_.prepare_ok().statement_id};
+  co_await cache_statement(backend, stmt.sql, on.id);
   co_return on.id;
+}
+
+// Remembers a statement prepared on a connection; past the cache size the oldest entry
+// is closed on the server (COM_STMT_CLOSE has no response).
+awaitable<void> Session::cache_statement(Backend& backend, const std::string& sql, std::uint32_t id) {
+  constexpr std::size_t max_cached = 1024;
+  if (backend.statements.size() >= max_cached && !backend.statements.contains(sql)) {
+    auto victim = backend.statements.begin();
+    std::uint8_t close[5] = {static_cast<std::uint8_t>(pr::Command::stmt_close)};
+    pr::write_statement_id(close, victim->second.id);
+    backend_frame_.clear();
+    pr::append_packet(backend_frame_, 0, pr::Bytes(close, sizeof close));
+    boost::system::error_code ec;
+    co_await backend.write(asio::buffer(backend_frame_), ec);
+    backend.statements.erase(victim);
+  }
+  backend.statements[sql] = Backend::CachedStatement{id, {}};
+}
+
+// The types a server last received for this statement, if it is the cached copy.
+bool Session::server_knows_types(Backend& backend, const PreparedStatement& stmt, std::uint32_t id) const {
+  auto it = backend.statements.find(stmt.sql);
+  return it != backend.statements.end() && it->second.id == id && it->second.types == stmt.param_types;
+}
+
+Backend::CachedStatement* Session::backend_cached(std::size_t server, const PreparedStatement& stmt, std::uint32_t id) {
+  auto& b = backends_[server];
+  if (!b) return nullptr;
+  auto it = b->statements.find(stmt.sql);
+  return it != b->statements.end() && it->second.id == id ? &it->second : nullptr;
+}
+
+// Cursors and pending long data keep the session on their connection; recompute the pins
+// from the statements that still have them.
+void Session::release_statement_pins(std::optional<std::size_t> server) {
+  bool cursor = false;
+  bool long_data = false;
+  for (const auto& [sid, s] : statements_) {
+    cursor = cursor || s->cursor_server.has_value();
+    long_data = long_data || s->long_data_server.has_value();
+  }
+  if ((cursor || long_data) && state_.pins == 0 && server) state_.pinned_server = server;
+  state_.pins = (state_.pins & ~(routing::pin::Cursor | routing::pin::LongData)) |
+                (cursor ? routing::pin::Cursor : 0u) | (long_data ? routing::pin::LongData : 0u);
+  if (state_.pins == 0) state_.pinned_server.reset();
 }
 
 void Session::forget_statements() {
@@ -89,14 +138,21 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   PreparedStatement& stmt = *it->second;
 
   if (command == pr::Command::stmt_close) {
+    // Statements stay prepared in the connections' caches for the next session; a copy
+    // the cache does not know, or one with an open cursor, is closed on its server.
     for (std::size_t s = 0; s < stmt.backends.size(); ++s) {
       auto& b = backends_[s];
       if (!b || stmt.backends[s].connection != b->id()) continue;
+      auto cached = b->statements.find(stmt.sql);
+      const bool shared = cached != b->statements.end() && cached->second.id == stmt.backends[s].id;
+      if (shared && stmt.cursor_server != s) continue;
+      if (shared) b->statements.erase(cached);
       rewrite_.assign(cmd.payload.begin(), cmd.payload.end());
       pr::write_statement_id(rewrite_, stmt.backends[s].id);
       co_await write_packet(*b, cmd, rewrite_);  // no response; a failure shows on next use
     }
     statements_.erase(it);
+    release_statement_pins(std::nullopt);
     co_return true;
   }
 
@@ -113,8 +169,11 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   } else if (command == pr::Command::stmt_reset && stmt.cursor_server) {
     server = *stmt.cursor_server;
   } else {
+    // The statement's hint and rule from prepare time route every execute alike.
     routing::Request req;
     req.statement = &stmt.classification;
+    if (stmt.hint.route != routing::RouteTarget::Unspecified) req.hint = &stmt.hint;
+    if (stmt.rule != nullptr) req.rule = &stmt.rule->action;
     auto d = route(req);
     server = d.target == routing::Target::Reject ? routing::primary_index(*worker_.topology) : d.server;
   }
@@ -139,7 +198,8 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
       stmt.param_types.assign(rewrite_.begin() + static_cast<std::ptrdiff_t>(bound_at + 1),
                               rewrite_.begin() + static_cast<std::ptrdiff_t>(bound_at + 1 + 2u * stmt.num_params));
       sends_types = true;
-    } else if (rewrite_.size() > bound_at && rewrite_[bound_at] == 0 && !on.types_sent && !stmt.param_types.empty()) {
+    } else if (rewrite_.size() > bound_at && rewrite_[bound_at] == 0 && !stmt.param_types.empty() &&
+               !server_knows_types(*backend, stmt, on.id)) {
       // The client relies on types it sent with an earlier execute, on another connection:
       // this server has not seen them, so send them along.
       rewrite_[bound_at] = 1;
@@ -164,24 +224,14 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   if (command == pr::Command::stmt_execute || command == pr::Command::stmt_reset) {
     stmt.long_data_server.reset();
     stmt.cursor_server.reset();
-    if (sends_types && !tracker_.ended_with_error()) on.types_sent = true;
+    if (sends_types && !tracker_.ended_with_error()) {
+      if (auto c = backend_cached(server, stmt, on.id)) c->types = stmt.param_types;
+    }
     if (opens_cursor && !tracker_.ended_with_error() && (tracker_.status_flags() & pr::status::cursor_exists)) {
       stmt.cursor_server = server;
     }
   }
-  // Recompute the statement pins from what is still open.
-  bool cursor = false;
-  bool long_data = false;
-  for (const auto& [sid, s] : statements_) {
-    cursor = cursor || s->cursor_server.has_value();
-    long_data = long_data || s->long_data_server.has_value();
-  }
-  if (cursor || long_data) {
-    if (state_.pins == 0) state_.pinned_server = server;
-  }
-  state_.pins = (state_.pins & ~(routing::pin::Cursor | routing::pin::LongData)) |
-                (cursor ? routing::pin::Cursor : 0u) | (long_data ? routing::pin::LongData : 0u);
-  if (state_.pins == 0) state_.pinned_server.reset();
+  release_statement_pins(server);
   co_return true;
 }
 

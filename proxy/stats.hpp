@@ -38,7 +38,9 @@ struct WorkerStats {
   Counter backend_protocol_errors;  // a backend sent bytes causeway could not follow
   Counter commands;
   Counter routing_rejects;          // no replica for a read and the policy says error
-  Counter read_retries;             // a read moved to the primary after its replica failed
+  Counter rule_rejects;             // a routing rule rejected the statement
+  Counter read_retries;
+  Counter pool_exhausted;           // a statement found every pooled connection busy until its deadline             // a read moved to the primary after its replica failed
   Counter bytes_from_backends;
 };
 

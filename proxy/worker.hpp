@@ -1,11 +1,13 @@
 // One worker thread: its own io_context, counters and sessions. Sessions never leave it.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "proxy/asio.hpp"
+#include "proxy/pool.hpp"
 #include "proxy/services.hpp"
 #include "proxy/stats.hpp"
 #include "routing/topology.hpp"
@@ -16,8 +18,15 @@ class Session;
 
 struct Worker {
   Worker(Services& s, std::size_t i) : services(s), index(i) {}
+  // Idle pooled connections close while the event loop still exists; then the loop goes
+  // first (ctx is the last member), destroying suspended sessions while everything they
+  // touch is still alive.
+  ~Worker() {
+    if (pool) pool->close();
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
 
-  asio::io_context ctx{1};
   Services& services;
   std::size_t index;
   WorkerStats stats;
@@ -27,6 +36,9 @@ struct Worker {
   routing::TopologyPtr topology;
   std::vector<std::uint32_t> outstanding;  // requests in flight per server, this worker
   std::uint32_t rotation = 0;              // tie-breaker for replica choice
+  std::unique_ptr<BackendPool> pool;       // idle backend connections of this worker
+  std::vector<Counter> rule_hits;          // per routing rule, in config order
+  asio::io_context ctx{1};                 // last: destroyed first
 };
 
 }  // namespace causeway::proxy

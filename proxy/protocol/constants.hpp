@@ -126,6 +126,7 @@ inline constexpr std::uint16_t connection_killed = 1927;    // 70100 (MariaDB)
 inline constexpr std::uint16_t secure_transport_required = 3159;  // HY000
 inline constexpr std::uint16_t lost_connection = 2013;      // HY000 (client-side code; used when a backend drops)
 inline constexpr std::uint16_t backend_unavailable = 2003;  // HY000 (can't connect to server)
+inline constexpr std::uint16_t rule_reject = 1148;         // 42000 (what ProxySQL answers for a rule's error_msg)
 inline constexpr std::uint16_t no_replica = 9001;          // HY000 causeway: no server can serve the read
 }  // namespace er
 

@@ -7,19 +7,17 @@ own name, so `SELECT name FROM whoami` answers with the server that ran it, and
 `INSERT ... SELECT name FROM whoami` records where a write ran.
 """
 import os
-import re
 import signal
-import socket
-import struct
 import subprocess
+import struct
 import sys
-import tempfile
 import time
 
 import pymysql
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 import mysqlraw  # noqa: E402
+from cwproc import Causeway  # noqa: E402
 
 HOST = os.environ.get("CW_HOST", "127.0.0.1")
 PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
@@ -39,37 +37,6 @@ def check(name, ok, detail=""):
 
 def direct(port):
     return pymysql.connect(host=HOST, port=port, user=ROOT[0], password=ROOT[1], database="demo", autocommit=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def start_causeway():
-    """The suite's config with splitting on, on a port of its own."""
-    text = open(os.environ["CW_CAUSEWAY_CONFIG"]).read()
-    port = free_port()
-    text = re.sub(r"(listeners:\n  - name: main\n    address: [^\n]+\n    port: )\d+", r"\g<1>%d" % port, text)
-    text = re.sub(r"(status:\n  address: [^\n]+\n  port: )\d+", r"\g<1>0", text)
-    text += "routing:\n  read_write_split: true\n"
-    cfg = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
-    cfg.write(text)
-    cfg.close()
-    log = open(cfg.name + ".log", "w")
-    proc = subprocess.Popen([os.environ["CW_CAUSEWAY_BIN"], "--config", cfg.name], stdout=log, stderr=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # waiting for a process to listen: a bounded poll
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return proc, port, cfg.name
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("causeway with read_write_split did not start; see " + cfg.name + ".log")
 
 
 def app(port, **kw):
@@ -142,12 +109,19 @@ def stmt_execute_names(raw, stmt_id, times):
 
 def main():
     setup()
-    proc, port, cfg = start_causeway()
+    rules = ("rules:\n"
+             "  - name: reports_to_primary\n"
+             "    match: 'reports_marker'\n"
+             "    route: primary\n"
+             "  - name: no_drop\n"
+             "    class: ddl\n"
+             "    match: '(?i)^drop'\n"
+             "    reject: 'DROP is not allowed through causeway'\n")
+    proxy = Causeway("routing:\n  read_write_split: true\n" + rules)
     try:
-        run(port)
+        run(proxy.port)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        proxy.stop()
     failed = results.count(False)
     print("routing: %d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0
@@ -180,6 +154,15 @@ def run(port):
     check("a route=primary hint sends a read to the primary",
           one(cur, "/* causeway: route=primary */ SELECT name FROM whoami") == "primary")
     check("SELECT ... FOR UPDATE runs on the primary", one(cur, "SELECT name FROM whoami FOR UPDATE") == "primary")
+    check("a rule matching the statement text routes it to the primary",
+          one(cur, "SELECT name FROM whoami WHERE 'reports_marker' <> ''") == "primary")
+    try:
+        cur.execute("DROP TABLE IF EXISTS demo.not_there")
+        check("a reject rule refuses the statement with its message", False, "no error")
+    except pymysql.MySQLError as e:
+        check("a reject rule refuses the statement with its message",
+              e.args[0] == 1148 and "DROP is not allowed" in e.args[1], str(e.args))
+    check("the session goes on after a rejected statement", one(cur, "SELECT 1") == 1)
 
     cur.execute("SET time_zone = '+03:00'")
     offsets = set()
@@ -257,6 +240,29 @@ def run(port):
 
     check("it returns when replication runs again", wait_until(back))
     admin.close()
+
+    # A replica process that dies: the next reads succeed (a read whose replica fails
+    # before answering moves to the primary) and the replica leaves rotation.
+    sandbox = os.environ["CW_SANDBOX_DIR"]
+    pid = int(open(os.path.join(sandbox, "replica2", "mariadbd.pid")).read())
+    assert b"mariadbd" in open("/proc/%d/cmdline" % pid, "rb").read()
+    os.kill(pid, signal.SIGKILL)
+    errors.clear()
+    after_kill = []
+    for _ in range(20):
+        try:
+            after_kill.append(one(cur, "SELECT name FROM whoami"))
+        except pymysql.MySQLError as e:
+            errors.append(str(e))
+    check("reads right after a replica is killed see no errors", not errors, "; ".join(errors[:3]))
+    check("they are served by the servers still up", set(after_kill) <= {"primary", "replica1"}, str(sorted(set(after_kill))))
+    check("the killed replica leaves rotation", wait_until(lambda: {one(cur, "SELECT name FROM whoami") for _ in range(8)} == {"replica1"}))
+    here = os.path.dirname(os.path.abspath(__file__))
+    restarted = subprocess.run([os.path.join(here, "..", "..", "deploy", "sandbox.sh"), "up", "--dir", sandbox],
+                               stdout=subprocess.DEVNULL).returncode == 0
+    check("the sandbox restarts the replica", restarted)
+    check("the restarted replica returns to rotation",
+          wait_until(lambda: "replica2" in {one(cur, "SELECT name FROM whoami") for _ in range(8)}, 60))
     c.close()
 
 

@@ -7,8 +7,8 @@
 #   --build DIR   CMake build directory (itest_client, proxy/causeway are built if missing)
 #   --direct      no causeway: the tests talk to the sandbox primary itself (development;
 #                 proxy-only checks are skipped or adapt, and say so)
-#   --only LIST   run only these suites: check_config, client, bad_input, python, node,
-#                 cli, sysbench, routing, monitor
+#   --only LIST   run only these suites: check_config, explain, client, bad_input, python, node,
+#                 cli, sysbench, routing, pool, monitor
 #   --keep-logs   keep the work directory (logs, configs) even when everything passed
 #
 # Environment: CW_ITEST_BASE_PORT (first port to try, default 23306);
@@ -281,8 +281,10 @@ fi && node client_test.js'
 
 if ((direct)); then
   skip_suite check_config "--direct: no causeway binary in use"
+  skip_suite explain "--direct: no causeway binary in use"
 else
   run_suite check_config 120 "$here/check_config_test.sh"
+  run_suite explain 60 "$here/explain_test.sh"
 fi
 run_suite client 600 "$itest_client" --order decl
 run_suite bad_input 300 /usr/bin/python3 "$here/bad_input.py"
@@ -291,6 +293,7 @@ run_suite node 300 bash -c "$node_cmd" "$here/node"
 run_suite cli 120 "$here/cli_test.sh"
 run_suite sysbench 180 "$here/sysbench_test.sh"
 run_suite routing 300 /usr/bin/python3 "$here/routing_test.py"
+run_suite pool 300 /usr/bin/python3 "$here/pool_test.py"
 # Last: it stops, breaks, kills and restarts sandbox servers (and leaves them healthy).
 run_suite monitor 300 "$itest_monitor" --order decl
 

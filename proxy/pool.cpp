@@ -1,0 +1,120 @@
+#include "proxy/pool.hpp"
+
+#include <sys/socket.h>
+
+#include <functional>
+
+namespace causeway::proxy {
+
+namespace {
+
+// A connection that sat idle may have been closed by the server (wait_timeout, restart):
+// peek without blocking. Readable with zero bytes, or readable at all, means unusable.
+bool still_open(Backend& b) {
+  char byte;
+  const ssize_t n = ::recv(b.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// Checked only after this long idle: a connection given back a moment ago is alive, and
+// the peek would cost a syscall per statement.
+constexpr std::chrono::milliseconds check_after{1000};
+
+}  // namespace
+
+std::size_t PoolKeyHash::operator()(const PoolKey& k) const noexcept {
+  std::size_t h = std::hash<std::string>{}(k.user);
+  h ^= (k.server + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
+  h ^= (std::size_t(k.caps) << 8 | k.charset) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  return h;
+}
+
+BackendPool::BackendPool(asio::io_context& ctx, std::size_t servers, PoolLimits limits)
+    : ctx_(ctx), limits_(limits), open_(servers, 0), waiters_(servers) {}
+
+std::unique_ptr<Backend> BackendPool::take(const PoolKey& key, std::uint64_t signature) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  const auto now = std::chrono::steady_clock::now();
+  while (!list.empty()) {
+    // Most recently used first (warm); but a connection in the session's own state wins.
+    std::size_t pick = list.size() - 1;
+    for (std::size_t i = list.size(); i-- > 0;) {
+      if (list[i].backend->applied.signature == signature) {
+        pick = i;
+        break;
+      }
+    }
+    Idle entry = std::move(list[pick]);
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(pick));
+    if (now - entry.since >= check_after && !still_open(*entry.backend)) {
+      entry.backend->close();
+      continue;  // its destructor counts it out
+    }
+    return std::move(entry.backend);
+  }
+  return nullptr;
+}
+
+void BackendPool::give(const PoolKey& key, std::unique_ptr<Backend> backend) {
+  if (!backend || !backend->is_open() || closed_) return;
+  idle_[key].push_back(Idle{std::move(backend), std::chrono::steady_clock::now()});
+  notify(key.server);
+}
+
+std::size_t BackendPool::idle(std::size_t server) const {
+  std::size_t n = 0;
+  for (const auto& [key, list] : idle_) {
+    if (key.server == server) n += list.size();
+  }
+  return n;
+}
+
+awaitable<void> BackendPool::wait(std::size_t server, std::chrono::milliseconds timeout) {
+  // Registered for exactly as long as it exists: a waiting session destroyed at shutdown
+  // leaves no dangling timer behind.
+  struct Waiter {
+    std::deque<asio::steady_timer*>& queue;
+    asio::steady_timer timer;
+    Waiter(std::deque<asio::steady_timer*>& q, asio::io_context& ctx) : queue(q), timer(ctx) { queue.push_back(&timer); }
+    ~Waiter() { std::erase(queue, &timer); }
+  };
+  Waiter waiter(waiters_[server], ctx_);
+  waiter.timer.expires_after(timeout);
+  boost::system::error_code ec;
+  co_await waiter.timer.async_wait(use_ec(ec));
+}
+
+void BackendPool::close() {
+  closed_ = true;
+  idle_.clear();  // each Backend closes its socket as it goes
+}
+
+void BackendPool::notify(std::size_t server) {
+  auto& q = waiters_[server];
+  if (q.empty()) return;
+  asio::steady_timer* t = q.front();
+  q.pop_front();
+  t->cancel();
+}
+
+awaitable<void> BackendPool::sweep() {
+  asio::steady_timer timer(ctx_);
+  for (;;) {
+    timer.expires_after(std::max(limits_.idle_timeout / 4, std::chrono::milliseconds(100)));
+    boost::system::error_code ec;
+    co_await timer.async_wait(use_ec(ec));
+    if (ec) co_return;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [key, list] : idle_) {
+      std::erase_if(list, [&](Idle& e) {
+        if (now - e.since < limits_.idle_timeout) return false;
+        e.backend->close();
+        return true;
+      });
+    }
+  }
+}
+
+}  // namespace causeway::proxy

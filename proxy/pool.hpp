@@ -1,0 +1,77 @@
+// Per-worker pools of idle backend connections. A connection is logged in as one user
+// with one set of client capabilities, so it can only serve sessions that match; within
+// that, sessions borrow per statement or transaction and give back when they hold no
+// state that lives on the connection. No locks: a pool belongs to one worker thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/asio.hpp"
+#include "proxy/backend.hpp"
+
+namespace causeway::proxy {
+
+struct PoolKey {
+  std::size_t server = 0;
+  std::string user;
+  protocol::Caps caps = 0;  // the capabilities that change how the server behaves
+  std::uint8_t charset = 0;
+  bool operator==(const PoolKey&) const = default;
+};
+
+struct PoolKeyHash {
+  std::size_t operator()(const PoolKey& k) const noexcept;
+};
+
+struct PoolLimits {
+  std::uint32_t max_per_server = 0;  // open connections per server on this worker; 0 = no limit
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+class BackendPool {
+ public:
+  BackendPool(asio::io_context& ctx, std::size_t servers, PoolLimits limits);
+
+  // An idle connection for `key`, preferring one whose session state has `signature`.
+  std::unique_ptr<Backend> take(const PoolKey& key, std::uint64_t signature);
+  // Back into the pool (closed connections are dropped).
+  void give(const PoolKey& key, std::unique_ptr<Backend> backend);
+
+  // Open connections to a server on this worker (idle + in use); a Backend counts itself
+  // through the counter the pool hands out.
+  std::uint32_t* open_counter(std::size_t server) { return &open_[server]; }
+  std::uint32_t open(std::size_t server) const { return open_[server]; }
+  std::size_t idle(std::size_t server) const;
+  bool at_limit(std::size_t server) const {
+    return limits_.max_per_server != 0 && open_[server] >= limits_.max_per_server;
+  }
+  // Waits until a connection to `server` is given back or closed, up to `timeout`.
+  awaitable<void> wait(std::size_t server, std::chrono::milliseconds timeout);
+  // Wakes one waiter for `server` (a connection was given back or closed).
+  void notify(std::size_t server);
+
+  // Closes connections idle for longer than the idle timeout; runs until the context stops.
+  awaitable<void> sweep();
+  // Shutdown: closes every idle connection; connections given back later are closed too.
+  void close();
+
+ private:
+  struct Idle {
+    std::unique_ptr<Backend> backend;
+    std::chrono::steady_clock::time_point since;
+  };
+  asio::io_context& ctx_;
+  PoolLimits limits_;
+  std::unordered_map<PoolKey, std::vector<Idle>, PoolKeyHash> idle_;
+  std::vector<std::uint32_t> open_;
+  std::vector<std::deque<asio::steady_timer*>> waiters_;
+  bool closed_ = false;
+};
+
+}  // namespace causeway::proxy

@@ -1,0 +1,114 @@
+#include "proxy/rules_from_config.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace causeway::proxy {
+
+namespace {
+
+routing::StatementClass to_routing(config::StatementClass c) {
+  using C = config::StatementClass;
+  using R = routing::StatementClass;
+  switch (c) {
+    case C::Empty: return R::Empty;
+    case C::Read: return R::Read;
+    case C::Write: return R::Write;
+    case C::Ddl: return R::Ddl;
+    case C::Dcl: return R::Dcl;
+    case C::Transaction: return R::Transaction;
+    case C::Session: return R::Session;
+    case C::Lock: return R::Lock;
+    case C::Show: return R::Show;
+    case C::Call: return R::Call;
+    case C::Prepare: return R::Prepare;
+    case C::Execute: return R::Execute;
+    case C::Deallocate: return R::Deallocate;
+    case C::Kill: return R::Kill;
+    case C::Admin: return R::Admin;
+    case C::Other: return R::Other;
+  }
+  return R::Other;
+}
+
+routing::Consistency to_routing(config::Consistency c) {
+  switch (c) {
+    case config::Consistency::Eventual: return routing::Consistency::Eventual;
+    case config::Consistency::ReadYourWrites: return routing::Consistency::ReadYourWrites;
+    case config::Consistency::Monotonic: return routing::Consistency::Monotonic;
+    case config::Consistency::Strong: return routing::Consistency::Strong;
+  }
+  return routing::Consistency::Unspecified;
+}
+
+routing::RouteTarget to_routing(config::RuleRoute r) {
+  switch (r) {
+    case config::RuleRoute::None: return routing::RouteTarget::Unspecified;
+    case config::RuleRoute::Primary: return routing::RouteTarget::Primary;
+    case config::RuleRoute::Replica: return routing::RouteTarget::Replica;
+    case config::RuleRoute::Server: return routing::RouteTarget::Server;
+  }
+  return routing::RouteTarget::Unspecified;
+}
+
+routing::RuleSpec to_spec(const config::Rule& r) {
+  routing::RuleSpec s;
+  s.name = r.name;
+  s.users = r.users;
+  s.schemas = r.schemas;
+  s.clients = r.clients;
+  for (auto c : r.classes) s.classes.push_back(to_routing(c));
+  s.match = r.match.value_or("");
+  s.digest = r.digest.value_or("");
+  s.route = to_routing(r.route);
+  s.server = r.server;
+  if (r.consistency) s.consistency = to_routing(*r.consistency);
+  s.reject = r.reject;
+  return s;
+}
+
+}  // namespace
+
+routing::RuleSetPtr build_rules(const config::Config& config) {
+  std::vector<routing::RuleSpec> specs;
+  specs.reserve(config.rules.size());
+  for (const auto& r : config.rules) specs.push_back(to_spec(r));
+  std::vector<std::string> servers;
+  for (const auto& s : config.servers) servers.push_back(s.name);
+  return routing::RuleSet::build(specs, servers);
+}
+
+routing::TopologyPtr configured_topology(const config::Config& config) {
+  std::size_t primary = 0;
+  for (std::size_t i = 0; i < config.servers.size(); ++i) {
+    if (config.servers[i].role == config::ServerRole::Primary) primary = i;
+  }
+  auto topo = std::make_shared<routing::Topology>();
+  for (std::size_t i = 0; i < config.servers.size(); ++i) {
+    const auto& s = config.servers[i];
+    routing::ServerState st;
+    st.name = s.name;
+    st.weight = s.weight;
+    st.configured_role = s.role == config::ServerRole::Primary   ? routing::ConfiguredRole::Primary
+                         : s.role == config::ServerRole::Replica ? routing::ConfiguredRole::Replica
+                                                                 : routing::ConfiguredRole::Auto;
+    const bool replica = i != primary && s.role != config::ServerRole::Primary;
+    st.reachable = true;
+    st.read_only = replica;
+    st.is_replica = replica;
+    st.io_running = st.sql_running = replica;
+    topo->servers.push_back(std::move(st));
+  }
+  topo->writer = primary;
+  return topo;
+}
+
+routing::RoutePolicy route_policy(const config::Config& config) {
+  routing::RoutePolicy p;
+  p.split = config.routing.read_write_split;
+  p.fallback_to_primary = config.routing.fallback == config::Fallback::Primary;
+  return p;
+}
+
+}  // namespace causeway::proxy

@@ -1,0 +1,24 @@
+// The config's routing pieces in the shape routing/ wants them: compiled rules, the
+// topology as configured (before the monitor reports), the route policy.
+#pragma once
+
+#include "config/config.hpp"
+#include "routing/router.hpp"
+#include "routing/rules.hpp"
+#include "routing/topology.hpp"
+
+namespace causeway::proxy {
+
+// config.rules compiled, in order; route=server:NAME resolved to the index of NAME in
+// config.servers (= the topology's order). Throws std::invalid_argument only for a config
+// that did not pass validation.
+routing::RuleSetPtr build_rules(const config::Config& config);
+
+// Servers as configured, all up: the configured primary (else the first server) is the
+// writer, every other server a healthy replica. Stands in until the monitor reports.
+routing::TopologyPtr configured_topology(const config::Config& config);
+
+// routing.read_write_split and routing.fallback.
+routing::RoutePolicy route_policy(const config::Config& config);
+
+}  // namespace causeway::proxy

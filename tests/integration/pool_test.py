@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""Pooling and multiplexing: many client connections over few backend connections.
+
+Starts its own causeway with pool.max_connections_per_server = 50, opens 2,000 client
+connections that each run statements, and counts on the primary itself (processlist) how
+many backend connections causeway opened for them.
+"""
+import os
+import resource
+import sys
+import threading
+
+import pymysql
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from cwproc import HOST, Causeway  # noqa: E402
+
+PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
+ROOT = (os.environ.get("CW_ROOT_USER", "root"), os.environ.get("CW_ROOT_PASSWORD", "root"))
+# A user of its own, so the primary's processlist shows exactly this causeway's connections.
+APP = ("pooltest", "pooltest")
+CLIENTS = 2000
+LIMIT = 50
+
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print("%s %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""), flush=True)
+
+
+def backend_connections():
+    """Connections of the app user on the primary, as the server sees them."""
+    c = pymysql.connect(host=HOST, port=PRIMARY_PORT, user=ROOT[0], password=ROOT[1])
+    cur = c.cursor()
+    cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s", (APP[0],))
+    n = cur.fetchone()[0]
+    c.close()
+    return n
+
+
+def create_user():
+    c = pymysql.connect(host=HOST, port=PRIMARY_PORT, user=ROOT[0], password=ROOT[1], autocommit=True)
+    cur = c.cursor()
+    cur.execute("CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s", APP)
+    cur.execute("GRANT ALL ON demo.* TO %s", (APP[0],))
+    c.close()
+
+
+def main():
+    create_user()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, CLIENTS + 500)), hard))
+    proxy = Causeway("pool:\n  max_connections_per_server: %d\nworkers: 2\n" % LIMIT, users=[APP])
+    clients = []
+    try:
+        for _ in range(CLIENTS):
+            clients.append(pymysql.connect(host=HOST, port=proxy.port, user=APP[0], password=APP[1],
+                                           database="demo", autocommit=True))
+        check("%d clients connect" % CLIENTS, len(clients) == CLIENTS)
+
+        wrong = []
+        for i, c in enumerate(clients):
+            cur = c.cursor()
+            cur.execute("SELECT %s + 1", (i,))
+            if cur.fetchone()[0] != i + 1:
+                wrong.append(i)
+        check("every client's statement gets its own answer", not wrong, "wrong: %s" % wrong[:5])
+        n = backend_connections()
+        check("the primary sees at most %d backend connections" % LIMIT, 0 < n <= LIMIT, "%d" % n)
+
+        # All clients at once, in 50 threads: each statement waits for a free connection.
+        errors = []
+
+        def worker(part):
+            try:
+                for c in part:
+                    cur = c.cursor()
+                    cur.execute("SELECT COUNT(*) FROM information_schema.COLLATIONS")
+                    cur.fetchall()
+            except pymysql.MySQLError as e:
+                errors.append(str(e))
+
+        threads = [threading.Thread(target=worker, args=(clients[i::50],)) for i in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check("statements from 50 threads over %d clients all succeed" % CLIENTS, not errors, "; ".join(errors[:3]))
+        n = backend_connections()
+        check("still at most %d backend connections after the concurrent round" % LIMIT, 0 < n <= LIMIT, "%d" % n)
+
+        # A session with state of its own keeps its connection, and it stays right.
+        pinned = clients[0].cursor()
+        pinned.execute("CREATE TEMPORARY TABLE pool_tmp (v INT)")
+        pinned.execute("INSERT INTO pool_tmp VALUES (11)")
+        pinned.execute("SET @mine = 5")
+        # 20 more sessions with variables of their own: each holds its connection (pinned).
+        for c in clients[1:21]:
+            c.cursor().execute("SET @mine = 99")
+        pinned.execute("SELECT v, @mine FROM pool_tmp")
+        check("a pinned session keeps its temporary table and variables", pinned.fetchone() == (11, 5))
+        seen = set()
+        for c in clients[100:300]:
+            cur = c.cursor()
+            cur.execute("SELECT @mine")
+            seen.add(cur.fetchone()[0])
+        check("sessions on pooled connections never see another session's variables", seen == {None}, str(seen))
+        clean = pymysql.connect(host=HOST, port=proxy.port, user=APP[0], password=APP[1], database="demo")
+        ccur = clean.cursor()
+        ccur.execute("SELECT @mine, @@session.time_zone")
+        check("a new session starts clean on a pooled connection", ccur.fetchone()[0] is None)
+        clean.close()
+    finally:
+        for c in clients:
+            try:
+                c.close()
+            except Exception:
+                pass
+        status = proxy.stop()
+    check("causeway exits 0 after SIGTERM", status == 0, "status %s" % status)
+    failed = results.count(False)
+    print("pool: %d passed, %d failed" % (len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
