@@ -15,15 +15,6 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
-// Capabilities causeway may ask a backend for on a client's behalf. Compression and TLS
-// belong to each hop; query attributes and optional metadata change the bytes relayed.
-constexpr pr::Caps relayable_caps =
-    pr::cap::long_password | pr::cap::found_rows | pr::cap::long_flag | pr::cap::connect_with_db |
-    pr::cap::no_schema | pr::cap::odbc | pr::cap::local_files | pr::cap::ignore_space | pr::cap::protocol_41 |
-    pr::cap::interactive | pr::cap::ignore_sigpipe | pr::cap::transactions | pr::cap::secure_connection |
-    pr::cap::multi_statements | pr::cap::multi_results | pr::cap::ps_multi_results | pr::cap::plugin_auth |
-    pr::cap::connect_attrs | pr::cap::plugin_auth_lenenc_data | pr::cap::can_handle_expired_passwords |
-    pr::cap::session_track | pr::cap::deprecate_eof;
 
 }  // namespace
 
@@ -143,7 +134,7 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
   }
   if (auto ec = pr::decode_handshake(pkt.payload, handshake_)) co_return local_error("bad handshake: " + ec.message());
 
-  caps_ = (login.caps & relayable_caps & handshake_.capabilities) | pr::cap::protocol_41 | pr::cap::long_password;
+  caps_ = (login.caps & pr::cap::relayable & handshake_.capabilities) | pr::cap::protocol_41 | pr::cap::long_password;
   if (login.database.empty()) caps_ &= ~pr::cap::connect_with_db;
   else caps_ |= pr::cap::connect_with_db;
 

@@ -15,16 +15,6 @@ namespace pr = protocol;
 
 namespace {
 
-// What causeway offers clients: everything it can relay unchanged to MySQL 5.7+/MariaDB
-// 10.2+ backends. CLIENT_LONG_PASSWORD doubles as MariaDB's "CLIENT_MYSQL" bit, so MariaDB
-// clients treat causeway as a MySQL server and do not ask for MariaDB extensions.
-constexpr pr::Caps advertised_caps =
-    pr::cap::long_password | pr::cap::found_rows | pr::cap::long_flag | pr::cap::connect_with_db |
-    pr::cap::no_schema | pr::cap::odbc | pr::cap::local_files | pr::cap::ignore_space | pr::cap::protocol_41 |
-    pr::cap::interactive | pr::cap::ignore_sigpipe | pr::cap::transactions | pr::cap::secure_connection |
-    pr::cap::multi_statements | pr::cap::multi_results | pr::cap::ps_multi_results | pr::cap::plugin_auth |
-    pr::cap::connect_attrs | pr::cap::plugin_auth_lenenc_data | pr::cap::can_handle_expired_passwords |
-    pr::cap::session_track | pr::cap::deprecate_eof;
 
 // Capabilities whose mismatch between client and backend would change the relayed bytes.
 constexpr pr::Caps layout_caps = pr::cap::protocol_41 | pr::cap::deprecate_eof | pr::cap::session_track;
@@ -64,7 +54,7 @@ awaitable<bool> Session::handshake() {
   hs.server_version = services.server_version;
   hs.connection_id = connection_id_;
   hs.nonce = nonce_;
-  hs.capabilities = advertised_caps | (services.tls ? pr::cap::ssl : 0);
+  hs.capabilities = pr::cap::relayable | (services.tls ? pr::cap::ssl : 0);
   hs.status_flags = pr::status::autocommit;
   hs.auth_plugin = pr::native_password_plugin;
   out_.clear();

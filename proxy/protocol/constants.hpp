@@ -37,6 +37,16 @@ inline constexpr Caps optional_resultset_metadata = 1u << 25;
 inline constexpr Caps query_attributes = 1u << 27;
 inline constexpr Caps ssl_verify_server_cert = 1u << 30;
 inline constexpr Caps remember_options = 1u << 31;
+
+// What causeway offers clients and mirrors to backends: everything a MySQL 5.7+/MariaDB
+// 10.2+ server relays unchanged. Compression and TLS belong to each hop; query attributes
+// and optional metadata would change the relayed bytes. long_password doubles as
+// MariaDB's "CLIENT_MYSQL" bit, so MariaDB clients speak the common protocol.
+inline constexpr Caps relayable = long_password | found_rows | long_flag | connect_with_db | no_schema | odbc |
+                                  local_files | ignore_space | protocol_41 | interactive | ignore_sigpipe |
+                                  transactions | secure_connection | multi_statements | multi_results |
+                                  ps_multi_results | plugin_auth | connect_attrs | plugin_auth_lenenc_data |
+                                  can_handle_expired_passwords | session_track | deprecate_eof;
 }  // namespace cap
 
 namespace status {
