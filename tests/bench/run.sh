@@ -44,6 +44,8 @@ bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$bench_dir/../.." && pwd)
 # shellcheck source=deploy/lib.sh
 source "$repo_root/deploy/lib.sh"
+# shellcheck source=tests/bench/lib.sh
+source "$bench_dir/lib.sh"
 # shellcheck disable=SC2034 # read by the cw_* helpers
 CW_PROG=bench
 
@@ -83,8 +85,6 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
-is_pos() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 is_pos "$opt_time" || cw_die "--time must be a positive number of seconds"
 is_pos "$opt_repeat" || cw_die "--repeat must be >= 1"
 is_pos "$opt_tables" || cw_die "--tables must be >= 1"
@@ -156,28 +156,12 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------- ports
 
 next_port=$((opt_base_port + 10)) port=""
-# free_port: sets port to the next port from next_port that nothing listens on. (Not a
-# command substitution: next_port must advance in this shell.)
-free_port() {
-  local limit=$((opt_base_port + 90))
-  while cw_port_in_use "$next_port"; do
-    next_port=$((next_port + 1))
-    ((next_port <= limit)) || cw_die "no free port in $((opt_base_port + 10))..$limit"
-  done
-  port=$next_port
-  next_port=$((next_port + 1))
-}
 
 # ---------------------------------------------------------------- sandbox
 
 cw_log "work directory $work"
 cw_log "starting the sandbox (primary on 127.0.0.1:$opt_base_port)"
-sandbox_started=1
-if ! "$repo_root/deploy/sandbox.sh" up --replicas 0 --base-port "$opt_base_port" \
-  --dir "$sandbox_dir" >"$work/sandbox.log" 2>&1; then
-  tail -n 30 "$work/sandbox.log" >&2
-  cw_die "sandbox up failed"
-fi
+sandbox_up 0
 # shellcheck disable=SC1091,SC2153 # PRIMARY_PORT comes from sandbox.env
 primary_port=$(source "$sandbox_dir/sandbox.env" && echo "$PRIMARY_PORT")
 mariadb_version=$(mariadb -h127.0.0.1 -P"$primary_port" -uapp -papp -N -B -e "SELECT VERSION()")
@@ -187,30 +171,9 @@ sb_common=(--db-driver=mysql --mysql-host=127.0.0.1 --mysql-user=app --mysql-pas
   --mysql-db=sbtest --tables="$opt_tables" --table-size="$opt_table_size")
 
 cw_log "preparing sbtest: $opt_tables tables x $opt_table_size rows"
-if ! timeout 600 sysbench oltp_read_only "${sb_common[@]}" --mysql-port="$primary_port" \
-  --threads="$opt_tables" prepare >"$work/prepare.log" 2>&1; then
-  tail -n 20 "$work/prepare.log" >&2
-  cw_die "sysbench prepare failed"
-fi
+prepare_sbtest "$primary_port"
 
 # ---------------------------------------------------------------- relays
-
-# wait_ready NAME PID PORT LOG: until app can run a query through PORT; fail early if PID died.
-wait_ready() {
-  local name=$1 pid=$2 port=$3 log=$4 deadline=$((SECONDS + 30))
-  until mariadb -h127.0.0.1 -P"$port" -uapp -papp --connect-timeout=2 -N -B -e "SELECT 1" sbtest \
-    >/dev/null 2>&1; do
-    if ! cw_pid_alive "$pid"; then
-      tail -n 20 "$log" >&2
-      cw_die "$name exited during startup; see $log"
-    fi
-    ((SECONDS < deadline)) || {
-      tail -n 20 "$log" >&2
-      cw_die "$name did not relay a query on port $port within 30s"
-    }
-    sleep 0.2
-  done
-}
 
 free_port
 haproxy_port=$port
@@ -268,46 +231,15 @@ ntargets=${#targets[@]}
 
 # ---------------------------------------------------------------- runs
 
-# run_sysbench OUTFILE PORT WORKLOAD THREADS SECONDS
-# In the background and waited for, so that Ctrl-C / SIGTERM reach the trap at once (a
-# foreground child would have to finish first; timeout puts it in its own process group).
-run_sysbench() {
-  local out=$1 port=$2 wl=$3 th=$4 secs=$5 rc=0
-  # shellcheck disable=SC2086 # opt_sysbench_args is a word list on purpose
-  timeout -k 5 $((secs + 60)) sysbench "$wl" "${sb_common[@]}" --mysql-port="$port" \
-    --threads="$th" --time="$secs" --events=0 --report-interval=0 --percentile=95 \
-    --skip_trx=on --db-ps-mode="$opt_ps_mode" $opt_sysbench_args run >"$out" 2>&1 &
-  sysbench_pid=$!
-  wait "$sysbench_pid" || rc=$?
-  sysbench_pid=""
-  return "$rc"
-}
-
-# parse OUTFILE: prints "QPS P95 ERRORS"; fails if the output has no result.
-parse() {
-  awk '
-    /^ *queries:/         { q = $3; gsub(/[(]/, "", q) }
-    /95th percentile:/    { p = $3 }
-    /ignored errors:/     { e += $3 }
-    /reconnects:/         { e += $2 }
-    /FATAL/               { fatal = 1 }
-    END { if (q == "" || p == "" || fatal) exit 1; printf "%s %s %d\n", q, p, e }
-  ' "$1"
-}
-
+# run_sysbench, parse and compilers are in lib.sh; every run here reads only, without
+# transactions (--skip_trx=on).
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-# Other people's builds are the usual noise on a shared machine: count compiler and
-# linker processes before every run (the load average also counts sysbench's own threads).
-compilers() {
-  # shellcheck disable=SC2009 # pgrep refuses patterns longer than 15 characters
-  ps -eo comm= | grep -c -E '^(cc1plus|cc1|ld|ld\.gold|lld|clang.*)$' || true
-}
 compilers_start=$(compilers) busy_runs=0 busy_max=0
 
 if ((opt_warmup > 0)); then
   cw_log "warm-up: ${opt_warmup}s of oltp_read_only per target"
   for tg in "${targets[@]}"; do
-    run_sysbench "$work/warmup-$tg.out" "${port_of[$tg]}" oltp_read_only 4 "$opt_warmup" || {
+    run_sysbench "$work/warmup-$tg.out" "${port_of[$tg]}" oltp_read_only 4 "$opt_warmup" --skip_trx=on || {
       tail -n 20 "$work/warmup-$tg.out" >&2
       cw_die "warm-up against $tg failed"
     }
@@ -335,7 +267,7 @@ for wl in "${workloads[@]}"; do
         busy=$(compilers)
         ((busy == 0)) || busy_runs=$((busy_runs + 1))
         ((busy <= busy_max)) || busy_max=$busy
-        if run_sysbench "$out" "${port_of[$tg]}" "$wl" "$th" "$opt_time" && res=$(parse "$out"); then
+        if run_sysbench "$out" "${port_of[$tg]}" "$wl" "$th" "$opt_time" --skip_trx=on && res=$(parse "$out"); then
           read -r q p e <<<"$res"
           qps_runs[$key]+="$q " p95_runs[$key]+="$p "
           printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$wl" "$th" "$rep" "$tg" "$q" "$p" "$e" "$busy" >>"$raw"
@@ -359,11 +291,6 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
 
-median() { # NUMBERS...
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) exit 1
-    if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 # cell_value KIND WORKLOAD THREADS TARGET: median QPS or p95 of a cell, or ERR.
 cell_value() {
   local key="$2|$3|$4" vals
@@ -372,9 +299,6 @@ cell_value() {
   # shellcheck disable=SC2086
   [[ -n "$vals" ]] && median $vals || echo ERR
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "ERR" || b == "ERR" || b == 0) print "-"; else printf "%.2f", a / b }'; }
-fmt_qps() { [[ "$1" == ERR ]] && echo ERR || printf '%.0f' "$1"; }
-fmt_ms() { [[ "$1" == ERR ]] && echo ERR || printf '%.2f' "$1"; }
 
 relays=("${targets[@]:1}")
 causeways=("${targets[@]:2}")
