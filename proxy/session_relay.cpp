@@ -199,7 +199,8 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
       co_return co_await backend_lost(server, 1, false);
     }
     if (next == Next::proceed && shape.has_response) {
-      routing::after_statement(state_, statement, server, tracker_.status_flags(), !tracker_.ended_with_error());
+      const auto status = tracker_.has_status() ? std::optional<std::uint16_t>(tracker_.status_flags()) : std::nullopt;
+      routing::after_statement(state_, statement, server, status, !tracker_.ended_with_error());
       sticky_ = leaves_connection_state(statement);
     }
     co_return next;

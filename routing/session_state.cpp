@@ -39,12 +39,14 @@ std::uint32_t pins_released(const Classification& c) {
 
 }  // namespace
 
-void after_statement(SessionState& s, const Classification* c, std::size_t server, std::uint16_t status_flags,
-                     bool succeeded) {
+void after_statement(SessionState& s, const Classification* c, std::size_t server,
+                     std::optional<std::uint16_t> status_flags, bool succeeded) {
   s.last_server = server;
-  s.in_transaction = (status_flags & server_status::in_trans) != 0;
-  s.read_only_transaction = (status_flags & server_status::in_trans_readonly) != 0;
-  s.autocommit = (status_flags & server_status::autocommit) != 0;
+  if (status_flags) {
+    s.in_transaction = (*status_flags & server_status::in_trans) != 0;
+    s.read_only_transaction = (*status_flags & server_status::in_trans_readonly) != 0;
+    s.autocommit = (*status_flags & server_status::autocommit) != 0;
+  }
   if (s.in_transaction) {
     if (!s.transaction_server) s.transaction_server = server;
   } else {

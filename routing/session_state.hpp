@@ -49,10 +49,12 @@ inline constexpr std::uint16_t in_trans_readonly = 0x2000;
 struct Classification;
 
 // Updates the state after a statement ran on `server`: the status flags of the server's
-// last OK/EOF are the truth about transactions and autocommit; the statement tells which
-// connection-bound state it created or released. `succeeded` is false after an ERR.
+// last OK/EOF are the truth about transactions and autocommit (nullopt: the response
+// carried none, e.g. an ERR or PREPARE_OK, and that state stays as it was); the statement
+// tells which connection-bound state it created or released. `succeeded` is false after
+// an ERR.
 void after_statement(SessionState& state, const Classification* statement, std::size_t server,
-                     std::uint16_t status_flags, bool succeeded);
+                     std::optional<std::uint16_t> status_flags, bool succeeded);
 
 // A fresh login (COM_CHANGE_USER, COM_RESET_CONNECTION) drops all connection-bound state.
 void reset_session(SessionState& state);

@@ -55,6 +55,7 @@ void ResponseTracker::start(ResponseKind kind, Caps caps) {
   in_frame_ = false;
   continuation_ = false;
   ended_with_error_ = false;
+  has_status_ = false;
   error_code_ = 0;
   warnings_ = 0;
   packets_ = 0;
@@ -236,6 +237,7 @@ void ResponseTracker::finish_err() {
 
 void ResponseTracker::read_ok_status(bool eof_header_packet) {
   const Bytes payload(head_.data(), head_len_);
+  has_status_ = true;
   if (eof_header_packet && !(caps_ & cap::deprecate_eof)) {
     EofPacket eof;
     if (!decode_eof(payload, eof)) {

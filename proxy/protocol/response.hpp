@@ -49,6 +49,9 @@ class ResponseTracker {
   bool ended_with_error() const { return ended_with_error_; }
   std::uint16_t error_code() const { return error_code_; }
   std::uint16_t status_flags() const { return status_flags_; }
+  // Whether this response carried server status (an OK or EOF); PREPARE_OK, ERR and
+  // COM_STATISTICS answers do not, and status_flags() then still holds an older value.
+  bool has_status() const { return has_status_; }
   std::uint16_t warnings() const { return warnings_; }
   const PrepareOk& prepare_ok() const { return prepare_ok_; }
   std::uint64_t packets() const { return packets_; }
@@ -116,6 +119,7 @@ class ResponseTracker {
   bool ended_with_error_ = false;
   std::uint16_t error_code_ = 0;
   std::uint16_t status_flags_ = 0;
+  bool has_status_ = false;
   std::uint16_t warnings_ = 0;
   PrepareOk prepare_ok_{};
   std::uint64_t packets_ = 0;

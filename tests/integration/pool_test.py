@@ -13,6 +13,7 @@ import threading
 import pymysql
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+import mysqlraw  # noqa: E402
 from cwproc import HOST, Causeway  # noqa: E402
 
 PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
@@ -90,6 +91,19 @@ def main():
         check("statements from 50 threads over %d clients all succeed" % CLIENTS, not errors, "; ".join(errors[:3]))
         n = backend_connections()
         check("still at most %d backend connections after the concurrent round" % LIMIT, 0 < n <= LIMIT, "%d" % n)
+
+        # Prepared statements as the first thing a session does (sysbench does this): the
+        # sessions stay multiplexed and the statements work on whatever connection runs them.
+        raws = []
+        for _ in range(200):
+            raw = mysqlraw.connect(HOST, proxy.port, APP[0], APP[1], db="demo")
+            raws.append((raw, raw.prepare("SELECT 'pooled'")[0]))
+        n = backend_connections()
+        check("200 sessions that prepared statements hold at most %d backend connections" % LIMIT, n <= LIMIT, "%d" % n)
+        answers = {tuple(raw.execute_first_column(sid)) for raw, sid in raws}
+        check("each executes its statement on a pooled connection", answers == {("pooled",)}, str(answers))
+        for raw, _ in raws:
+            raw.close()
 
         # A session with state of its own keeps its connection, and it stays right.
         pinned = clients[0].cursor()

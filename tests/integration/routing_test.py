@@ -82,31 +82,6 @@ def written_on_primary(marker_count_before):
     return names
 
 
-def stmt_execute_names(raw, stmt_id, times):
-    """Executes a one-column prepared SELECT; returns the first value of each result."""
-    out = []
-    for _ in range(times):
-        raw.command(0x17, struct.pack("<IBI", stmt_id, 0, 1))
-        p = raw.read_packet()
-        if mysqlraw.is_err(p):
-            raise mysqlraw.ServerError(mysqlraw.Err(p))
-        ncols, _ = mysqlraw.lenenc_int(p, 0)
-        for _ in range(ncols):
-            raw.read_packet()
-        raw.read_packet()  # EOF after the column definitions
-        value = None
-        while True:
-            p = raw.read_packet()
-            if mysqlraw.is_eof(p):
-                break
-            # binary row: 0x00, NULL bitmap ((ncols + 9) // 8 bytes), then a lenenc string
-            pos = 1 + (ncols + 9) // 8
-            n, pos = mysqlraw.lenenc_int(p, pos)
-            value = p[pos:pos + n].decode()
-        out.append(value)
-    return out
-
-
 def main():
     setup()
     rules = ("rules:\n"
@@ -204,7 +179,7 @@ def run(port):
 
     raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
     stmt_id, _, _ = raw.prepare("SELECT name FROM whoami")
-    ps_names = stmt_execute_names(raw, stmt_id, 12)
+    ps_names = [raw.execute_first_column(stmt_id)[0] for _ in range(12)]
     check("a prepared read executes on replicas, prepared lazily on each", set(ps_names) == REPLICAS, str(sorted(set(ps_names))))
     wid, _, _ = raw.prepare("INSERT INTO rt_where (name) SELECT name FROM whoami")
     before = len(written_on_primary(0))

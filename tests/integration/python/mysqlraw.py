@@ -380,6 +380,31 @@ class RawConn:
                     raise ValueError("expected EOF after definitions")
         return stmt_id, ncols, nparams
 
+    def execute_first_column(self, stmt_id):
+        """COM_STMT_EXECUTE of a statement without parameters whose first column is a
+        string; returns that column of every row."""
+        self.command(0x17, struct.pack("<IBI", stmt_id, 0, 1))
+        p = self.read_packet()
+        if is_err(p):
+            raise ServerError(Err(p))
+        if is_ok(p):
+            return []
+        ncols, _ = lenenc_int(p, 0)
+        for _ in range(ncols):
+            self.read_packet()
+        self.read_packet()  # EOF after the column definitions
+        values = []
+        while True:
+            p = self.read_packet()
+            if is_eof(p):
+                return values
+            if is_err(p):
+                raise ServerError(Err(p))
+            # binary row: 0x00, NULL bitmap ((ncols + 9) // 8 bytes), then the values
+            pos = 1 + (ncols + 9) // 8
+            n, pos = lenenc_int(p, pos)
+            values.append(p[pos:pos + n].decode())
+
 
 def fetch_sha2_public_key(host, port, user, timeout=15.0):
     """The server's caching_sha2_password RSA public key (PEM), the way a client without

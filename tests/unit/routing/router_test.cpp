@@ -221,3 +221,14 @@ TEST_CASE("SHOW WARNINGS goes to the server of the previous statement", "[router
   CHECK(d.server == 2);
   CHECK(d.reason == Reason::ServerSpecific);
 }
+
+TEST_CASE("a response without status flags leaves transaction and autocommit as they were", "[router]") {
+  SessionState s;
+  after_statement(s, nullptr, 0, std::nullopt, true);  // e.g. PREPARE_OK as a session's first answer
+  CHECK(s.autocommit);
+  CHECK_FALSE(s.pinned());
+  after_statement(s, nullptr, 0, server_status::in_trans | server_status::autocommit, true);
+  after_statement(s, nullptr, 0, std::nullopt, false);  // an ERR inside the transaction
+  CHECK(s.in_transaction);
+  CHECK(route("SELECT 1", s, three_servers()).reason == Reason::InTransaction);
+}
