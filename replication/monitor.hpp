@@ -32,7 +32,7 @@ struct MonitorSettings {
   std::string user;
   std::string password;
   std::chrono::milliseconds interval{250};  // from the end of one check to the next
-  std::chrono::milliseconds timeout{1000};  // a check not finished by then has failed
+  std::chrono::milliseconds timeout{700};  // a check not finished by then has failed
 };
 
 class Monitor {

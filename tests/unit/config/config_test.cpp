@@ -219,7 +219,7 @@ TEST_CASE("the quickstart example file loads and matches the sandbox", "[config]
   CHECK(c.monitor->user == "monitor");
   CHECK(c.monitor->password == "monitor");
   CHECK(c.monitor->interval == 250ms);  // the example file leaves the timing at its defaults
-  CHECK(c.monitor->timeout == 1s);
+  CHECK(c.monitor->timeout == 700ms);
   CHECK(c.replication->user == "repl");
   CHECK(c.replication->password == "repl");
   CHECK(c.status.address == "127.0.0.1");
@@ -675,7 +675,7 @@ TEST_CASE("the summary shows the topology but never a password or hash", "[confi
   CHECK_THAT(s, Catch::Contains("max_packet_size=64MiB"));
   CHECK_THAT(s, Catch::Contains("handshake=10s") && Catch::Contains("client_idle=8h"));
   CHECK_THAT(s, Catch::Contains("status: 127.0.0.1:16080"));
-  CHECK_THAT(s, Catch::Contains("monitor: user mon, every 250ms, timeout 1s"));
+  CHECK_THAT(s, Catch::Contains("monitor: user mon, every 250ms, timeout 700ms"));
   for (const char* secret : {"topsecret", "14E65567", "monpass", "replpass"})
     CHECK_THAT(s, !Catch::Contains(secret));
 }
