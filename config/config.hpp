@@ -86,6 +86,7 @@ struct Routing {
 struct Pool {
   std::uint32_t max_connections_per_server = 1000;  // across all workers; 0 = no limit
   Millis idle_timeout{60'000};                      // idle pooled connections close after this
+  std::uint32_t min_idle = 0;  // warm-up: idle connections kept ready per server, user and worker
 };
 
 // Routing rules (docs/configuration.md, "rules"), stored as written. The proxy compiles

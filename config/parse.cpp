@@ -423,7 +423,8 @@ void Parser::document(const YAML::Node& root) {
           map(v, p,
               {{"max_connections_per_server",
                 [&](auto& v2, auto& p2) { integer(v2, p2, c.pool.max_connections_per_server); }},
-               {"idle_timeout", [&](auto& v2, auto& p2) { duration(v2, p2, c.pool.idle_timeout); }}});
+               {"idle_timeout", [&](auto& v2, auto& p2) { duration(v2, p2, c.pool.idle_timeout); }},
+               {"min_idle", [&](auto& v2, auto& p2) { integer(v2, p2, c.pool.min_idle); }}});
         }},
        {"rules",
         [&](auto& v, auto& p) {

@@ -106,8 +106,8 @@ std::string summary(const Config& c) {
                                                     : endpoint(c.status.address, c.status.port)));
   line(fmt::format("routing: read_write_split={} fallback={}", c.routing.read_write_split ? "on" : "off",
                    c.routing.fallback == Fallback::Primary ? "primary" : "error"));
-  line(fmt::format("pool: max_connections_per_server={} idle_timeout={}ms", c.pool.max_connections_per_server,
-                   c.pool.idle_timeout.count()));
+  line(fmt::format("pool: max_connections_per_server={} idle_timeout={}ms min_idle={}",
+                   c.pool.max_connections_per_server, c.pool.idle_timeout.count(), c.pool.min_idle));
   if (c.rules.empty()) line("rules: none");
   else line(fmt::format("rules ({}, first match wins):", c.rules.size()));
   for (const Rule& r : c.rules) line(fmt::format("  {:<16} {}", r.name, describe_rule(r)));

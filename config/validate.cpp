@@ -250,6 +250,7 @@ void check_misc(Checker& c, const Config& cfg) {
   const std::vector<std::string_view> levels = {"trace", "debug", "info", "warn", "error", "off"};
   if (cfg.pool.idle_timeout.count() < 1000)
     c.fail("pool.idle_timeout", "must be at least 1s");
+  if (cfg.pool.min_idle > 1000) c.fail("pool.min_idle", "must be at most 1000");
   if (std::find(levels.begin(), levels.end(), cfg.log_level) == levels.end())
     c.fail("log_level", fmt::format("must be one of trace, debug, info, warn, error, off; "
                                     "got \"{}\"{}",

@@ -29,8 +29,42 @@ std::size_t PoolKeyHash::operator()(const PoolKey& k) const noexcept {
   return h;
 }
 
-BackendPool::BackendPool(asio::io_context& ctx, std::size_t servers, PoolLimits limits)
-    : ctx_(ctx), limits_(limits), open_(servers, 0), waiters_(servers) {}
+BackendPool::BackendPool(asio::io_context& ctx, std::vector<Endpoint> servers, PoolLimits limits)
+    : ctx_(ctx),
+      servers_(std::move(servers)),
+      limits_(limits),
+      warming_total_(servers_.size(), 0),
+      open_(servers_.size(), 0),
+      waiters_(servers_.size()) {}
+
+void BackendPool::remember(const PoolKey& key, const BackendLogin& login) {
+  if (limits_.min_idle == 0 || closed_) return;
+  if (logins_.try_emplace(key, login).second) top_up(key);
+}
+
+void BackendPool::top_up(const PoolKey& key) {
+  if (limits_.min_idle == 0 || closed_ || !logins_.contains(key)) return;
+  auto it = idle_.find(key);
+  const std::size_t idle = it == idle_.end() ? 0 : it->second.size();
+  auto& warming = warming_[key];
+  while (idle + warming < limits_.min_idle && !at_limit(key.server)) {
+    ++warming;
+    ++warming_total_[key.server];
+    auto task = [this, key]() -> awaitable<void> { co_await warm(key); };
+    asio::co_spawn(ctx_, task, asio::detached);
+  }
+}
+
+awaitable<void> BackendPool::warm(PoolKey key) {
+  auto backend = std::make_unique<Backend>(ctx_.get_executor(), servers_[key.server]);
+  const BackendLogin login = logins_.at(key);
+  auto err = co_await backend->connect(login, limits_.connect_timeout);
+  --warming_[key];
+  --warming_total_[key.server];
+  if (err || closed_) co_return;  // a failed warm-up is retried by the next take or give
+  backend->count_in(open_counter(key.server), this, key.server);
+  give(key, std::move(backend));
+}
 
 std::unique_ptr<Backend> BackendPool::take(const PoolKey& key, std::uint64_t signature) {
   auto it = idle_.find(key);
@@ -52,6 +86,7 @@ std::unique_ptr<Backend> BackendPool::take(const PoolKey& key, std::uint64_t sig
       entry.backend->close();
       continue;  // its destructor counts it out
     }
+    top_up(key);  // keep the warm-up reserve
     return std::move(entry.backend);
   }
   return nullptr;

@@ -32,11 +32,17 @@ struct PoolKeyHash {
 struct PoolLimits {
   std::uint32_t max_per_server = 0;  // open connections per server on this worker; 0 = no limit
   std::chrono::milliseconds idle_timeout{60'000};
+  std::uint32_t min_idle = 0;  // idle connections kept ready per key (warm-up)
+  std::chrono::milliseconds connect_timeout{5'000};
 };
 
 class BackendPool {
  public:
-  BackendPool(asio::io_context& ctx, std::size_t servers, PoolLimits limits);
+  BackendPool(asio::io_context& ctx, std::vector<Endpoint> servers, PoolLimits limits);
+
+  // Warm-up: how to log in for `key` (from a session that used it), so the pool can keep
+  // `min_idle` connections of that kind ready in the background.
+  void remember(const PoolKey& key, const BackendLogin& login);
 
   // An idle connection for `key`, preferring one whose session state has `signature`.
   std::unique_ptr<Backend> take(const PoolKey& key, std::uint64_t signature);
@@ -49,7 +55,7 @@ class BackendPool {
   std::uint32_t open(std::size_t server) const { return open_[server]; }
   std::size_t idle(std::size_t server) const;
   bool at_limit(std::size_t server) const {
-    return limits_.max_per_server != 0 && open_[server] >= limits_.max_per_server;
+    return limits_.max_per_server != 0 && open_[server] + warming_total_[server] >= limits_.max_per_server;
   }
   // Waits until a connection to `server` is given back or closed, up to `timeout`.
   awaitable<void> wait(std::size_t server, std::chrono::milliseconds timeout);
@@ -66,8 +72,16 @@ class BackendPool {
     std::unique_ptr<Backend> backend;
     std::chrono::steady_clock::time_point since;
   };
+  // Opens connections for `key` in the background until min_idle are idle or warming.
+  void top_up(const PoolKey& key);
+  awaitable<void> warm(PoolKey key);
+
   asio::io_context& ctx_;
+  std::vector<Endpoint> servers_;
   PoolLimits limits_;
+  std::unordered_map<PoolKey, BackendLogin, PoolKeyHash> logins_;
+  std::unordered_map<PoolKey, std::uint32_t, PoolKeyHash> warming_;
+  std::vector<std::uint32_t> warming_total_;
   std::unordered_map<PoolKey, std::vector<Idle>, PoolKeyHash> idle_;
   std::vector<std::uint32_t> open_;
   std::vector<std::deque<asio::steady_timer*>> waiters_;

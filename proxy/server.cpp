@@ -25,6 +25,8 @@ PoolLimits pool_limits(const config::Config& cfg, unsigned workers) {
   const auto total = cfg.pool.max_connections_per_server;
   limits.max_per_server = total == 0 ? 0 : std::max(1u, total / workers);
   limits.idle_timeout = cfg.pool.idle_timeout;
+  limits.min_idle = cfg.pool.min_idle;
+  limits.connect_timeout = cfg.timeouts.backend_connect;
   return limits;
 }
 
@@ -90,7 +92,7 @@ Server::Server(std::shared_ptr<const config::Config> cfg) {
     w->topology = services_.runtime->configured_topology;
     w->outstanding.assign(services_.runtime->servers.size(), 0);
     w->rule_hits = std::vector<Counter>(services_.runtime->rules ? services_.runtime->rules->size() : 0);
-    w->pool = std::make_unique<BackendPool>(w->ctx, services_.runtime->servers.size(), pool_limits(*cfg, n));
+    w->pool = std::make_unique<BackendPool>(w->ctx, services_.runtime->servers, pool_limits(*cfg, n));
     workers_.push_back(std::move(w));
   }
   open_listeners();

@@ -97,7 +97,10 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
 
 void Session::release_backends() {
   for (std::size_t i = 0; i < backends_.size(); ++i) {
-    if (backends_[i]) worker_.pool->give(pool_key(i), std::move(backends_[i]));
+    if (!backends_[i]) continue;
+    const PoolKey key = pool_key(i);
+    worker_.pool->remember(key, login_);
+    worker_.pool->give(key, std::move(backends_[i]));
     backends_[i].reset();
   }
 }

@@ -9,6 +9,7 @@ import os
 import resource
 import sys
 import threading
+import time
 
 import pymysql
 
@@ -31,26 +32,58 @@ def check(name, ok, detail=""):
     print("%s %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""), flush=True)
 
 
-def backend_connections():
-    """Connections of the app user on the primary, as the server sees them."""
+def backend_connections(user=APP[0]):
+    """Connections of a user on the primary, as the server sees them."""
     c = pymysql.connect(host=HOST, port=PRIMARY_PORT, user=ROOT[0], password=ROOT[1])
     cur = c.cursor()
-    cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s", (APP[0],))
+    cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = %s", (user,))
     n = cur.fetchone()[0]
     c.close()
     return n
 
 
-def create_user():
+def create_user(user):
     c = pymysql.connect(host=HOST, port=PRIMARY_PORT, user=ROOT[0], password=ROOT[1], autocommit=True)
     cur = c.cursor()
-    cur.execute("CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s", APP)
-    cur.execute("GRANT ALL ON demo.* TO %s", (APP[0],))
+    cur.execute("CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s", user)
+    cur.execute("GRANT ALL ON demo.* TO %s", (user[0],))
     c.close()
 
 
+def wait_until(predicate, seconds=15):
+    """Waits for background connects that only show in the processlist (a bounded poll)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def warm_up():
+    """pool.min_idle keeps connections ready once a user has been seen."""
+    user = ("warmtest", "warmtest")
+    create_user(user)
+    proxy = Causeway("pool:\n  min_idle: 3\nworkers: 1\n", users=[user])
+    try:
+        check("no connections are opened before a user is seen", backend_connections(user[0]) == 0)
+        c = pymysql.connect(host=HOST, port=proxy.port, user=user[0], password=user[1], database="demo")
+        c.cursor().execute("SELECT 1")
+        check("after the first session, 3 idle connections are kept ready",
+              wait_until(lambda: backend_connections(user[0]) >= 3), "%d" % backend_connections(user[0]))
+        for _ in range(5):
+            extra = pymysql.connect(host=HOST, port=proxy.port, user=user[0], password=user[1], database="demo")
+            extra.cursor().execute("SELECT 1")
+            extra.close()
+        n = backend_connections(user[0])
+        check("later sessions use the ready connections instead of opening more", n <= 4, "%d" % n)
+        c.close()
+    finally:
+        proxy.stop()
+
+
 def main():
-    create_user()
+    create_user(APP)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, CLIENTS + 500)), hard))
     proxy = Causeway("pool:\n  max_connections_per_server: %d\nworkers: 2\n" % LIMIT, users=[APP])
@@ -134,6 +167,7 @@ def main():
                 pass
         status = proxy.stop()
     check("causeway exits 0 after SIGTERM", status == 0, "status %s" % status)
+    warm_up()
     failed = results.count(False)
     print("pool: %d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0
