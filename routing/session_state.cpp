@@ -23,6 +23,7 @@ std::uint32_t pins_created(const Classification& c) {
   }
   if (c.has(flag::TempTable) && c.action != StatementAction::DropTemporaryTable) p |= pin::TemporaryTables;
   if (c.cls == StatementClass::Prepare) p |= pin::TextPrepared;
+  if (c.action == StatementAction::SetTransaction && c.scope == TransactionScope::Next) p |= pin::NextTransaction;
   return p;
 }
 
@@ -58,6 +59,9 @@ void after_statement(SessionState& s, const Classification* c, std::size_t serve
     // set a variable before its error); they are released only by a statement that worked.
     created = pins_created(*c);
     if (succeeded) s.pins &= ~pins_released(*c);
+    // The next statement uses up SET TRANSACTION's characteristics (or starts the
+    // transaction, which then holds the connection by itself).
+    if (succeeded && c->action != StatementAction::SetTransaction) s.pins &= ~pin::NextTransaction;
   }
   if (s.autocommit) {
     s.pins &= ~pin::Autocommit;

@@ -23,6 +23,7 @@ enum : std::uint32_t {
   LongData = 1u << 9,         // COM_STMT_SEND_LONG_DATA waiting for its execute
   Sequence = 1u << 10,        // NEXTVAL/LASTVAL: LASTVAL() depends on this connection
   Hint = 1u << 11,            // unused: reserved for an explicit pin hint
+  NextTransaction = 1u << 12, // SET TRANSACTION ... (no scope): only for the next transaction
 };
 }  // namespace pin
 

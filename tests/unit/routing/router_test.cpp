@@ -232,3 +232,20 @@ TEST_CASE("a response without status flags leaves transaction and autocommit as 
   CHECK(s.in_transaction);
   CHECK(route("SELECT 1", s, three_servers()).reason == Reason::InTransaction);
 }
+
+TEST_CASE("SET TRANSACTION for the next transaction keeps the connection until it is used", "[router]") {
+  SessionState s;
+  const Classification set_tx = classify("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE");
+  const Classification begin = classify("START TRANSACTION");
+  after_statement(s, &set_tx, 0, server_status::autocommit, true);
+  CHECK(s.pinned());
+  CHECK(route("START TRANSACTION", s, three_servers()).reason == Reason::Pinned);
+  after_statement(s, &begin, 0, server_status::in_trans | server_status::autocommit, true);
+  CHECK_FALSE((s.pins & pin::NextTransaction) != 0);
+  CHECK(s.in_transaction);
+  // SESSION scope is session state: replayed, not pinned.
+  SessionState t;
+  const Classification session_tx = classify("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+  after_statement(t, &session_tx, 0, server_status::autocommit, true);
+  CHECK_FALSE(t.pinned());
+}
