@@ -1,0 +1,1 @@
+UPDATE users SET fullname=%s WHERE users.id = %s

@@ -1,0 +1,1 @@
+SELECT users.id AS users_id FROM users WHERE users.id = %s LOCK IN SHARE MODE

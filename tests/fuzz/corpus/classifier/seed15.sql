@@ -1,0 +1,1 @@
+select * from `jobs` where `queue` = ? and ((`reserved_at` is null and `available_at` <= ?)) order by `id` asc limit 1 for update skip locked

@@ -1,0 +1,1 @@
+SET STATEMENT max_statement_time=10 FOR SELECT * FROM big_table

@@ -1,0 +1,1 @@
+XA BEGIN 'xid1', 'branch', 1

@@ -1,0 +1,1 @@
+SET @`quoted var` = 3

@@ -1,0 +1,1 @@
+/* load com.example.User */ select user0_.id as id1_0_0_, user0_.email as email2_0_0_ from users user0_ where user0_.id=?

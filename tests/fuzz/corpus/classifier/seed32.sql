@@ -1,0 +1,1 @@
+SELECT doc INTO DUMPFILE '/tmp/doc.bin' FROM blobs WHERE id = 1

@@ -1,0 +1,1 @@
+SELECT SOURCE_POS_WAIT('mysql-bin.000003', 1234, 5)

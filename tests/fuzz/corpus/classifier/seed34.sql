@@ -1,0 +1,1 @@
+PREPARE stmt2 FROM @sql

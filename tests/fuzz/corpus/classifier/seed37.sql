@@ -1,0 +1,1 @@
+CREATE PROCEDURE add_order(IN c INT) BEGIN INSERT INTO orders (customer_id) VALUES (c); SELECT LAST_INSERT_ID(); END

@@ -1,0 +1,1 @@
+GRANT 'reporting' TO 'app'@'%'

@@ -1,0 +1,1 @@
+/* update com.example.User */ update users set email=?, name=?, version=? where id=? and version=?

@@ -1,0 +1,1 @@
+SHOW FULL COLUMNS FROM orders FROM shop

@@ -1,0 +1,1 @@
+FLUSH STATUS

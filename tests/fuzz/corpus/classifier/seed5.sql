@@ -1,0 +1,1 @@
+insert into audit_log (created_at,message) values (?,?)

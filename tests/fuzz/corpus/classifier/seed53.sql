@@ -1,0 +1,1 @@
+SELECT 1 FROM t WHERE updated_for = 1 AND for_update = 2

@@ -1,0 +1,1 @@
+WITH x AS (SELECT GET_LOCK('a', 1) AS l) SELECT * FROM x

@@ -1,0 +1,1 @@
+UPDATE LOW_PRIORITY IGNORE orders SET total = total * 1.1 ORDER BY id LIMIT 100

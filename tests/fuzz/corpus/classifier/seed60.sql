@@ -1,0 +1,1 @@
+INSERT INTO shop.orders(id, total) VALUES (1, 2.5)

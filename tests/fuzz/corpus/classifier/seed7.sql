@@ -1,0 +1,1 @@
+SELECT `shop_item`.`id` FROM `shop_item` WHERE `shop_item`.`id` = 3 FOR UPDATE NOWAIT

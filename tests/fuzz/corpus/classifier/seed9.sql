@@ -1,0 +1,1 @@
+SHOW FULL FIELDS FROM `users`
