@@ -63,7 +63,11 @@ struct Services {
   std::shared_ptr<const protocol::auth::RsaKey> rsa_key;
   std::unique_ptr<asio::ssl::context> tls;  // null when TLS to clients is off
   Sha2Cache sha2_cache;
-  std::atomic<std::uint32_t> next_connection_id{1};
+  // Connection ids causeway announces in its greeting. Drivers send them back in KILL; the
+  // range starts above any server thread id so such a KILL can never reach, and kill, an
+  // unrelated server thread.
+  static constexpr std::uint32_t first_connection_id = 1u << 31;
+  std::atomic<std::uint32_t> next_connection_id{first_connection_id};
   std::atomic<std::int64_t> active_clients{0};
   std::string server_version;  // announced to clients
 };

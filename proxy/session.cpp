@@ -281,6 +281,14 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
     sticky_ = false;
     if (may_release()) release_backends();
   }
+  if ((c.action == routing::StatementAction::KillQuery || c.action == routing::StatementAction::KillConnection) &&
+      c.kill_id >= Services::first_connection_id) {
+    worker_.stats.unsupported_commands.add();
+    co_return co_await send_err(1, pr::make_err(pr::er::not_supported_yet, "42000",
+                                                fmt::format("causeway: KILL of causeway connection {} is not supported "
+                                                            "yet; the statement was not sent to any server",
+                                                            c.kill_id)));
+  }
   const Routed r = route_sql(c, sql);
   if (r.decision.target == routing::Target::Reject) co_return co_await send_reject(r);
   const bool may_retry = r.decision.target == routing::Target::Replica;

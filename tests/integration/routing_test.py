@@ -192,6 +192,19 @@ def run(port):
           str(written_on_primary(before)))
     raw.close()
 
+    # Drivers cancel with KILL QUERY <the greeting's id>: that id is causeway's, above any
+    # server thread id, and the KILL must not reach a server.
+    target = app(port)
+    tid = target.thread_id()
+    check("the greeting's connection id is causeway's own range", tid >= 2 ** 31, str(tid))
+    try:
+        cur.execute("KILL QUERY %d" % tid)
+        check("KILL QUERY of a causeway id is refused without reaching a server", False, "no error")
+    except pymysql.MySQLError as e:
+        check("KILL QUERY of a causeway id is refused without reaching a server", e.args[0] == 1235, str(e.args))
+    check("the session it named keeps working", one(target.cursor(), "SELECT 7") == 7)
+    target.close()
+
     # A broken replica leaves rotation and its readers see no errors.
     broken = "replica1"
     admin = direct(REPLICA_PORTS[0])
