@@ -55,6 +55,7 @@ class Backend {
 
   protocol::FrameReader& reader() { return reader_; }
   const protocol::Handshake& handshake() const { return handshake_; }
+  std::uint32_t thread_id() const { return handshake_.connection_id; }
   const Endpoint& endpoint() const { return endpoint_; }
   protocol::Caps caps() const { return caps_; }
   bool is_open() const { return socket_.is_open(); }

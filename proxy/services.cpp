@@ -26,6 +26,23 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
   return rt;
 }
 
+void SessionRegistry::add(std::uint32_t id, Entry entry) {
+  std::lock_guard lock(mutex_);
+  entries_[id] = std::move(entry);
+}
+
+void SessionRegistry::remove(std::uint32_t id) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(id);
+}
+
+std::optional<SessionRegistry::Entry> SessionRegistry::find(std::uint32_t id) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
 bool Sha2Cache::contains(const std::string& user, std::string_view password) const {
   const auto digest = protocol::auth::sha256(protocol::auth::sha256(protocol::as_bytes(password)));
   std::lock_guard lock(mutex_);

@@ -58,6 +58,29 @@ class Sha2Cache {
   std::unordered_map<std::string, protocol::auth::Sha256> entries_;
 };
 
+class Session;
+struct Worker;
+
+// Every logged-in session by its causeway connection id, for KILL. Touched when a session
+// logs in or ends and by KILL, never on the data path.
+class SessionRegistry {
+ public:
+  struct Entry {
+    Worker* worker = nullptr;
+    Session* session = nullptr;  // valid only on `worker`'s thread, while registered
+    std::string user;
+    // What the session runs now: (server index + 1) << 32 | backend thread id; 0 when idle.
+    std::shared_ptr<const std::atomic<std::uint64_t>> running;
+  };
+  void add(std::uint32_t id, Entry entry);
+  void remove(std::uint32_t id);
+  std::optional<Entry> find(std::uint32_t id) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint32_t, Entry> entries_;
+};
+
 struct Services {
   std::shared_ptr<const Runtime> runtime;
   std::shared_ptr<const protocol::auth::RsaKey> rsa_key;
@@ -69,6 +92,7 @@ struct Services {
   static constexpr std::uint32_t first_connection_id = 1u << 31;
   std::atomic<std::uint32_t> next_connection_id{first_connection_id};
   std::atomic<std::int64_t> active_clients{0};
+  SessionRegistry sessions;
   std::string server_version;  // announced to clients
 };
 

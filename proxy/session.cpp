@@ -8,6 +8,7 @@
 
 #include "proxy/protocol/constants.hpp"
 #include "proxy/protocol/errors.hpp"
+#include "proxy/protocol/stmt.hpp"
 #include "routing/hint.hpp"
 
 namespace causeway::proxy {
@@ -37,7 +38,8 @@ Session::Session(Worker& worker, tcp::socket socket)
 }
 
 Session::~Session() {
-  if (clean_end_ && !state_.in_transaction && !state_.pinned()) release_backends();
+  if (registered_) worker_.services.sessions.remove(connection_id_);
+  if (clean_end_ && !killed_ && !state_.in_transaction && !state_.pinned()) release_backends();
   close_backends();
   client_.close();
   worker_.sessions.erase(this);
@@ -46,6 +48,12 @@ Session::~Session() {
 }
 
 awaitable<void> Session::start() { co_await (run() || watchdog()); }
+
+void Session::kill() {
+  killed_ = true;
+  stop_requested_ = true;
+  client_.close();
+}
 
 void Session::request_stop() {
   stop_requested_ = true;
@@ -205,11 +213,14 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
       co_return co_await send_err(1, pr::make_err(pr::er::not_supported_yet, "42000",
                                                   "causeway does not relay replication or clone streams; connect "
                                                   "replicas to the primary directly"));
-    case pr::Command::process_kill:
-      worker_.stats.unsupported_commands.add();
-      co_return co_await send_err(1, pr::make_err(pr::er::not_supported_yet, "42000",
-                                                  "causeway: COM_PROCESS_KILL by connection id is not supported; "
-                                                  "use KILL on the server"));
+    case pr::Command::process_kill: {
+      std::uint32_t id = 0;
+      if (!pr::read_statement_id(cmd.payload, id)) {  // the same 4 bytes after the command byte
+        worker_.stats.malformed_packets.add();
+        co_return co_await send_err(1, pr::make_err(pr::er::malformed_packet, "HY000", "Malformed COM_PROCESS_KILL"));
+      }
+      co_return co_await on_kill(id, false);
+    }
     case pr::Command::field_list: {
       routing::Request req;
       req.is_read_command = true;
@@ -272,6 +283,42 @@ awaitable<bool> Session::send_reject(const Routed& r) {
                                                           routing::to_string(r.decision.reason))));
 }
 
+// KILL [QUERY|CONNECTION] with a causeway connection id, as drivers send to cancel: the
+// statement the named session runs is killed on its backend (through this session's own
+// connection to that server, as the same user), and KILL CONNECTION also closes it.
+awaitable<bool> Session::on_kill(std::uint32_t id, bool query_only) {
+  auto& services = worker_.services;
+  const auto entry = services.sessions.find(id);
+  if (!entry) co_return co_await send_err(1, pr::make_err(pr::er::no_such_thread, "HY000", fmt::format("Unknown thread id: {}", id)));
+  if (entry->user != user_) {
+    co_return co_await send_err(1, pr::make_err(pr::er::kill_denied, "HY000", fmt::format("You are not owner of thread {}", id)));
+  }
+  if (id == connection_id_) {
+    if (query_only) co_return co_await send_ok(1);  // nothing else runs on this session now
+    co_await send_err(1, pr::make_err(pr::er::connection_killed, "70100", "Connection was killed"));
+    co_return false;
+  }
+  if (const std::uint64_t running = entry->running->load(std::memory_order_acquire); running != 0) {
+    const std::size_t server = static_cast<std::size_t>((running >> 32) - 1);
+    const auto thread = static_cast<std::uint32_t>(running);
+    std::optional<pr::ErrPacket> error;
+    Backend* backend = co_await acquire(server, error);
+    if (backend == nullptr) co_return co_await send_err(1, *error);
+    const std::string kill = fmt::format("KILL QUERY {}", thread);
+    // The statement may have ended meanwhile ("Unknown thread id"): the KILL still worked.
+    if (auto err = co_await run_hidden(*backend, pr::Command::query, pr::as_bytes(kill)); err && err->code != pr::er::no_such_thread) {
+      co_return co_await send_err(1, *err);
+    }
+  }
+  if (!query_only) {
+    auto close = [&registry = services.sessions, id] {
+      if (auto e = registry.find(id)) e->session->kill();  // still registered: still alive
+    };
+    asio::post(entry->worker->ctx, close);
+  }
+  co_return co_await send_ok(1);
+}
+
 awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   const std::string_view sql = pr::as_string_view(cmd.payload.subspan(1));
   const routing::Classification c = routing::classify(sql);
@@ -282,12 +329,8 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
     if (may_release()) release_backends();
   }
   if ((c.action == routing::StatementAction::KillQuery || c.action == routing::StatementAction::KillConnection) &&
-      c.kill_id >= Services::first_connection_id) {
-    worker_.stats.unsupported_commands.add();
-    co_return co_await send_err(1, pr::make_err(pr::er::not_supported_yet, "42000",
-                                                fmt::format("causeway: KILL of causeway connection {} is not supported "
-                                                            "yet; the statement was not sent to any server",
-                                                            c.kill_id)));
+      c.kill_id >= Services::first_connection_id && c.kill_id <= UINT32_MAX && !c.has(routing::flag::MultiStatement)) {
+    co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id), c.action == routing::StatementAction::KillQuery);
   }
   const Routed r = route_sql(c, sql);
   if (r.decision.target == routing::Target::Reject) co_return co_await send_reject(r);
@@ -409,6 +452,7 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   backends_[primary] = std::move(fresh);
   login_ = std::move(*login);
   user_ = cu.username;
+  worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});
   routing::reset_session(state_);
   schema_ = login_.database;
   replay_.clear();

@@ -57,6 +57,9 @@ class Session {
   awaitable<void> start();
   // Graceful shutdown: an idle session closes now, a busy one after its current command.
   void request_stop();
+  // KILL CONNECTION from another session: closes the client connection; backend
+  // connections are closed, never pooled (one may still be running the killed statement).
+  void kill();
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -87,6 +90,7 @@ class Session {
   awaitable<bool> command_loop();
   awaitable<bool> on_command(const protocol::Packet& cmd);
   awaitable<bool> on_query(const protocol::Packet& cmd);
+  awaitable<bool> on_kill(std::uint32_t id, bool query_only);
   awaitable<bool> on_session_command(const protocol::Packet& cmd);
   awaitable<bool> change_user(const protocol::Packet& cmd);
   routing::Decision route(const routing::Request& request);
@@ -158,6 +162,9 @@ class Session {
   std::optional<routing::IpAddress> client_ip_;  // for rules matching client addresses
 
   std::uint32_t connection_id_ = 0;
+  bool registered_ = false;
+  // See SessionRegistry::Entry::running; shared so a KILL can read it after we are gone.
+  std::shared_ptr<std::atomic<std::uint64_t>> running_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::array<std::uint8_t, 20> nonce_{};
   protocol::Caps client_caps_ = 0;
   BackendLogin login_;  // how to open backend connections for this client
@@ -174,7 +181,8 @@ class Session {
   // The last statement left something only its connection can answer for (warnings,
   // LAST_INSERT_ID, FOUND_ROWS): keep the connection until the next statement.
   bool sticky_ = false;
-  bool clean_end_ = false;  // the session ended between commands: its connections are reusable
+  bool clean_end_ = false;
+  bool killed_ = false;  // the session ended between commands: its connections are reusable
   bool multi_statements_ = true;
 
   std::unordered_map<std::uint32_t, std::unique_ptr<PreparedStatement>> statements_;

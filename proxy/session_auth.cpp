@@ -126,6 +126,8 @@ awaitable<bool> Session::handshake() {
                                                     backend->caps() & layout_caps)));
     co_return false;
   }
+  worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});
+  registered_ = true;
   co_return co_await send_ok(seq);
 }
 

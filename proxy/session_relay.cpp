@@ -183,6 +183,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     }
     auto& outstanding = worker_.outstanding[server];
     ++outstanding;
+    running_->store((std::uint64_t(server + 1) << 32) | backend->thread_id(), std::memory_order_release);
     bool lost_before_reply = false;
     Next next = Next::proceed;
     if (!co_await write_packet(*backend, cmd, payload)) {
@@ -193,6 +194,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
       next = co_await relay_response(*backend, shape.kind, server, lost_before_reply);
     }
     --outstanding;
+    running_->store(0, std::memory_order_release);
     if (lost_before_reply) {
       if (retry_allowed) {
         worker_.stats.read_retries.add();

@@ -118,6 +118,8 @@ inline constexpr const char* clear_password_plugin = "mysql_clear_password";
 // Server error codes causeway sends itself (values and SQLSTATEs as MySQL defines them).
 namespace er {
 inline constexpr std::uint16_t con_count = 1040;            // 08004 Too many connections
+inline constexpr std::uint16_t no_such_thread = 1094;       // HY000 Unknown thread id
+inline constexpr std::uint16_t kill_denied = 1095;          // HY000 You are not owner of thread
 inline constexpr std::uint16_t handshake_error = 1043;      // 08S01 Bad handshake
 inline constexpr std::uint16_t access_denied = 1045;        // 28000
 inline constexpr std::uint16_t no_db = 1046;                // 3D000

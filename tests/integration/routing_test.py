@@ -9,6 +9,7 @@ own name, so `SELECT name FROM whoami` answers with the server that ran it, and
 import os
 import signal
 import subprocess
+import threading
 import struct
 import sys
 import time
@@ -192,18 +193,56 @@ def run(port):
           str(written_on_primary(before)))
     raw.close()
 
-    # Drivers cancel with KILL QUERY <the greeting's id>: that id is causeway's, above any
-    # server thread id, and the KILL must not reach a server.
+    # Drivers cancel with KILL QUERY <the greeting's id>: that id is causeway's; causeway
+    # kills the statement the named session runs on whatever server it runs.
     target = app(port)
     tid = target.thread_id()
     check("the greeting's connection id is causeway's own range", tid >= 2 ** 31, str(tid))
-    try:
-        cur.execute("KILL QUERY %d" % tid)
-        check("KILL QUERY of a causeway id is refused without reaching a server", False, "no error")
-    except pymysql.MySQLError as e:
-        check("KILL QUERY of a causeway id is refused without reaching a server", e.args[0] == 1235, str(e.args))
+    outcome = {}
+
+    def sleeper():
+        try:
+            outcome["result"] = one(target.cursor(), "SELECT SLEEP(300)")
+        except pymysql.MySQLError as e:
+            outcome["error"] = e.args[0]
+
+    t = threading.Thread(target=sleeper)
+    t.start()
+
+    def sleeping_somewhere():
+        for p in [PRIMARY_PORT] + REPLICA_PORTS:
+            d = direct(p)
+            n = one(d.cursor(), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(300)'")
+            d.close()
+            if n:
+                return True
+        return False
+
+    check("the sleeping statement is running on a server", wait_until(sleeping_somewhere))
+    cur.execute("KILL QUERY %d" % tid)
+    t.join(60)  # a bound, not a measurement: without the KILL it would sleep 300 s
+    check("KILL QUERY with the greeting's id interrupts the statement",
+          not t.is_alive() and (outcome.get("result") == 1 or outcome.get("error") == 1317), str(outcome))
     check("the session it named keeps working", one(target.cursor(), "SELECT 7") == 7)
-    target.close()
+    try:
+        cur.execute("KILL QUERY %d" % (2 ** 31 + 999999))
+        check("KILL of an unknown causeway id gets 1094", False, "no error")
+    except pymysql.MySQLError as e:
+        check("KILL of an unknown causeway id gets 1094", e.args[0] == 1094, str(e.args))
+    root = pymysql.connect(host=HOST, port=port, user=ROOT[0], password=ROOT[1], autocommit=True)
+    try:
+        root.cursor().execute("KILL %d" % tid)
+        check("another user may not kill the session", False, "no error")
+    except pymysql.MySQLError as e:
+        check("another user may not kill the session", e.args[0] == 1095, str(e.args))
+    root.close()
+    cur.execute("KILL CONNECTION %d" % tid)
+    try:
+        one(target.cursor(), "SELECT 8")
+        check("KILL CONNECTION closes the named session", False, "it still answers")
+    except pymysql.MySQLError as e:
+        check("KILL CONNECTION closes the named session", e.args[0] in (2013, 2006, 1927), str(e.args))
+    check("the killing session goes on", one(cur, "SELECT 9") == 9)
 
     # A broken replica leaves rotation and its readers see no errors.
     broken = "replica1"
