@@ -9,13 +9,12 @@ import os
 import resource
 import sys
 import threading
-import time
 
 import pymysql
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 import mysqlraw  # noqa: E402
-from cwproc import HOST, Causeway  # noqa: E402
+from cwproc import HOST, Causeway, wait_until  # noqa: E402
 
 PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
 ROOT = (os.environ.get("CW_ROOT_USER", "root"), os.environ.get("CW_ROOT_PASSWORD", "root"))
@@ -49,15 +48,6 @@ def create_user(user):
     cur.execute("GRANT ALL ON demo.* TO %s", (user[0],))
     c.close()
 
-
-def wait_until(predicate, seconds=15):
-    """Waits for background connects that only show in the processlist (a bounded poll)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def warm_up():

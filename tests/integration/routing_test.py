@@ -12,13 +12,12 @@ import subprocess
 import threading
 import struct
 import sys
-import time
 
 import pymysql
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 import mysqlraw  # noqa: E402
-from cwproc import Causeway  # noqa: E402
+from cwproc import Causeway, wait_until  # noqa: E402
 
 HOST = os.environ.get("CW_HOST", "127.0.0.1")
 PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
@@ -49,15 +48,6 @@ def one(cur, sql):
     cur.execute(sql)
     return cur.fetchone()[0]
 
-
-def wait_until(predicate, seconds=15):
-    """Waits for a state change that only shows through queries (a bounded poll)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def setup():

@@ -10,6 +10,17 @@ import time
 HOST = os.environ.get("CW_HOST", "127.0.0.1")
 
 
+def wait_until(predicate, seconds=15):
+    """Waits for a change that only shows through queries (a server's processlist, where a
+    statement runs): a bounded poll, since there is no event to await."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
