@@ -79,6 +79,15 @@ routing::RuleSetPtr build_rules(const config::Config& config) {
   return routing::RuleSet::build(specs, servers);
 }
 
+routing::ConfiguredRole configured_role(config::ServerRole role) {
+  switch (role) {
+    case config::ServerRole::Primary: return routing::ConfiguredRole::Primary;
+    case config::ServerRole::Replica: return routing::ConfiguredRole::Replica;
+    case config::ServerRole::Auto: break;
+  }
+  return routing::ConfiguredRole::Auto;
+}
+
 routing::TopologyPtr configured_topology(const config::Config& config) {
   std::size_t primary = 0;
   for (std::size_t i = 0; i < config.servers.size(); ++i) {
@@ -90,9 +99,7 @@ routing::TopologyPtr configured_topology(const config::Config& config) {
     routing::ServerState st;
     st.name = s.name;
     st.weight = s.weight;
-    st.configured_role = s.role == config::ServerRole::Primary   ? routing::ConfiguredRole::Primary
-                         : s.role == config::ServerRole::Replica ? routing::ConfiguredRole::Replica
-                                                                 : routing::ConfiguredRole::Auto;
+    st.configured_role = configured_role(s.role);
     const bool replica = i != primary && s.role != config::ServerRole::Primary;
     st.reachable = true;
     st.read_only = replica;

@@ -17,6 +17,7 @@ routing::RuleSetPtr build_rules(const config::Config& config);
 // Servers as configured, all up: the configured primary (else the first server) is the
 // writer, every other server a healthy replica. Stands in until the monitor reports.
 routing::TopologyPtr configured_topology(const config::Config& config);
+routing::ConfiguredRole configured_role(config::ServerRole role);
 
 // routing.read_write_split and routing.fallback.
 routing::RoutePolicy route_policy(const config::Config& config);

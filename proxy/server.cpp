@@ -8,6 +8,7 @@
 
 #include "proxy/protocol/frame.hpp"
 #include "proxy/protocol/packets.hpp"
+#include "proxy/rules_from_config.hpp"
 #include "proxy/session.hpp"
 
 namespace causeway::proxy {
@@ -78,7 +79,7 @@ Server::Server(std::shared_ptr<const config::Config> cfg) {
   services_.tls = make_tls(cfg->tls);
   services_.server_version = cfg->server_version;
   if (services_.server_version.empty()) {
-    const auto& primary = services_.runtime->servers[services_.runtime->primary];
+    const auto& primary = services_.runtime->servers[routing::primary_index(*services_.runtime->configured_topology)];
     services_.server_version = probe_server_version(primary, cfg->timeouts.backend_connect);
     if (services_.server_version.empty()) {
       spdlog::warn("cannot read the version of primary '{}' ({}:{}); announcing '{}' (set server_version)",
@@ -122,10 +123,7 @@ void Server::start_monitor() {
   }
   std::vector<replication::ServerSpec> specs;
   for (const auto& s : cfg.servers) {
-    const auto role = s.role == config::ServerRole::Primary   ? routing::ConfiguredRole::Primary
-                      : s.role == config::ServerRole::Replica ? routing::ConfiguredRole::Replica
-                                                              : routing::ConfiguredRole::Auto;
-    specs.push_back({s.name, s.host, s.port, role, s.weight});
+    specs.push_back({s.name, s.host, s.port, configured_role(s.role), s.weight});
   }
   replication::MonitorSettings settings{cfg.monitor->user, cfg.monitor->password, cfg.monitor->interval,
                                         cfg.monitor->timeout};

@@ -14,11 +14,7 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
     e.plugin = u.auth_plugin;
     rt->users.emplace(u.name, std::move(e));
   }
-  for (std::size_t i = 0; i < cfg->servers.size(); ++i) {
-    const auto& s = cfg->servers[i];
-    rt->servers.push_back(Endpoint{s.name, s.host, s.port});
-    if (s.role == config::ServerRole::Primary) rt->primary = i;
-  }
+  for (const auto& s : cfg->servers) rt->servers.push_back(Endpoint{s.name, s.host, s.port});
   rt->configured_topology = proxy::configured_topology(*cfg);
   rt->policy = route_policy(*cfg);
   rt->rules = build_rules(*cfg);

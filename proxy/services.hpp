@@ -32,7 +32,6 @@ struct Runtime {
   std::shared_ptr<const config::Config> config;
   std::unordered_map<std::string, UserEntry> users;
   std::vector<Endpoint> servers;
-  std::size_t primary = 0;  // index into servers: the configured primary, else the first
   routing::RoutePolicy policy;
   // Until the monitor reports, servers are taken to be as configured: up, replicas
   // replicating. Without a monitor this stays the topology.

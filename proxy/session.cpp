@@ -387,10 +387,8 @@ PoolKey Session::pool_key(std::size_t server) const {
 
 awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
   const auto command = static_cast<pr::Command>(cmd.payload[0]);
-  const std::size_t primary = routing::primary_index(*worker_.topology);
-  const std::size_t server = state_.in_transaction ? state_.transaction_server.value_or(primary)
-                             : state_.pinned()     ? *state_.pinned_server
-                                                   : primary;
+  // Where the session's state lives: its transaction's or pinned server, else the primary.
+  const std::size_t server = route(routing::Request{}).server;
   if (command == pr::Command::reset_connection) {
     // The server-side session is reset everywhere: close the other connections rather than
     // resetting each, and forget what they had.
