@@ -72,6 +72,82 @@ def warm_up():
         proxy.stop()
 
 
+def connection_scoped_results():
+    """What a statement leaves on its connection (warnings, the insert id, FOUND_ROWS, SET
+    TRANSACTION for the next transaction) must be asked of that connection, even when
+    another session grabs any released connection in between. One worker, so both sessions
+    share one pool; the other session holds what it takes in an open transaction."""
+    user = ("stickytest", "stickytest")
+    create_user(user)
+    admin = pymysql.connect(host=HOST, port=PRIMARY_PORT, user=ROOT[0], password=ROOT[1], autocommit=True)
+    admin.cursor().execute("GRANT PROCESS ON *.* TO %s", (user[0],))  # for INNODB_TRX
+    admin.cursor().execute("CREATE TABLE IF NOT EXISTS demo.sticky (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+    # More rows than any other statement here returns, so FOUND_ROWS() cannot match by chance.
+    admin.cursor().execute("INSERT INTO demo.sticky (v) VALUES (10), (11), (12), (13), (14)")
+    admin.close()
+    proxy = Causeway("workers: 1\n", users=[user])
+
+    def session():
+        return pymysql.connect(host=HOST, port=proxy.port, user=user[0], password=user[1], database="demo",
+                               autocommit=True)
+
+    def grab(other):
+        """The other session takes whatever idle connection there is and keeps it."""
+        cur = other.cursor()
+        cur.execute("BEGIN")
+        cur.execute("SELECT 1")
+        cur.fetchall()
+
+    try:
+        a, b = session(), session()
+        cur = a.cursor()
+        cur.execute("INSERT INTO sticky (v) VALUES (1)")
+        inserted = cur.lastrowid
+        grab(b)
+        cur.execute("SELECT LAST_INSERT_ID()")
+        got = cur.fetchone()[0]
+        check("SELECT LAST_INSERT_ID() answers from the connection that inserted", got == inserted,
+              "%s vs %s" % (got, inserted))
+        b.rollback()
+
+        cur.execute("SELECT CAST('12abc' AS INTEGER)")
+        cur.fetchall()
+        grab(b)
+        cur.execute("SHOW WARNINGS")
+        warnings = cur.fetchall()
+        check("SHOW WARNINGS shows the previous statement's warnings", len(warnings) >= 1, str(warnings))
+        b.rollback()
+
+        cur.execute("SELECT SQL_CALC_FOUND_ROWS id FROM sticky LIMIT 0")
+        cur.fetchall()
+        cur.execute("SELECT COUNT(*) FROM sticky")
+        total = cur.fetchone()[0]
+        cur.execute("SELECT SQL_CALC_FOUND_ROWS id FROM sticky LIMIT 0")
+        cur.fetchall()
+        grab(b)
+        cur.execute("SELECT FOUND_ROWS()")
+        found = cur.fetchone()[0]
+        check("SELECT FOUND_ROWS() answers for the previous SQL_CALC_FOUND_ROWS", found == total,
+              "%s vs %s" % (found, total))
+        b.rollback()
+
+        cur.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+        grab(b)
+        cur.execute("START TRANSACTION")
+        cur.execute("SELECT COUNT(*) FROM sticky")
+        cur.fetchall()
+        cur.execute("SELECT trx_isolation_level FROM information_schema.INNODB_TRX "
+                    "WHERE trx_mysql_thread_id = CONNECTION_ID()")
+        level = cur.fetchone()
+        check("SET TRANSACTION applies to the transaction that follows it", level == ("SERIALIZABLE",), str(level))
+        cur.execute("COMMIT")
+        b.rollback()
+        a.close()
+        b.close()
+    finally:
+        proxy.stop()
+
+
 def main():
     create_user(APP)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -158,6 +234,7 @@ def main():
         status = proxy.stop()
     check("causeway exits 0 after SIGTERM", status == 0, "status %s" % status)
     warm_up()
+    connection_scoped_results()
     failed = results.count(False)
     print("pool: %d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0
