@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost1.81-dev libmariadb-dev libyaml-cpp-dev libfmt-dev catch2 libssl-dev
-  libre2-dev libspdlog-dev libzstd-dev
+  libre2-dev libspdlog-dev libzstd-dev zlib1g-dev
   clang libclang-rt-14-dev
   mariadb-server mariadb-client mariadb-backup
   sysbench haproxy openssl procps psmisc
