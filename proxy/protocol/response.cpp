@@ -46,9 +46,13 @@ ResponseShape response_shape(Command cmd) {
   }
 }
 
-void ResponseTracker::start(ResponseKind kind, Caps caps) {
+void ResponseTracker::start(ResponseKind kind, Caps caps, bool hold_oks) {
   caps_ = caps;
   kind_ = kind;
+  hold_ = hold_oks;
+  held_ = false;
+  releasing_ = false;
+  held_size_ = 0;
   ec_.clear();
   header_have_ = 0;
   frame_left_ = 0;
@@ -84,9 +88,14 @@ void ResponseTracker::continue_after_local_infile() {
 }
 
 std::size_t ResponseTracker::feed(Bytes data) {
+  if (held_) return 0;
   std::size_t pos = 0;
   while (pos < data.size() && !done()) {
     if (!in_frame_) {
+      if (hold_ && !releasing_ && header_have_ == 0 && !continuation_ && may_hold_next() &&
+          !pass_next_packet(data.subspan(pos))) {
+        break;
+      }
       const std::size_t take = std::min(data.size() - pos, 4 - header_have_);
       std::memcpy(header_.data() + header_have_, data.data() + pos, take);
       header_have_ += take;
@@ -120,6 +129,63 @@ std::size_t ResponseTracker::feed(Bytes data) {
     }
   }
   return pos;
+}
+
+// Hold mode, at a packet boundary: can the next packet be an OK in this state at all?
+bool ResponseTracker::may_hold_next() const {
+  switch (state_) {
+    case State::first:
+      return kind_ == ResponseKind::result;
+    case State::single:
+      return true;
+    case State::rows:
+    case State::field_list:
+      return (caps_ & cap::deprecate_eof) != 0;
+    default:
+      return false;
+  }
+}
+
+// Whether a packet starting with `first` may be an OK here (may_hold_next() holds).
+bool ResponseTracker::may_be_ok(std::uint8_t first) const {
+  const bool eof_ok = first == eof_header && (caps_ & cap::deprecate_eof);
+  switch (state_) {
+    case State::first:
+      return first == ok_header;
+    case State::single:
+      return first == ok_header || eof_ok;
+    default:
+      return eof_ok;
+  }
+}
+
+// Looks at the start of the next packet without taking any of it: true to walk it as
+// usual; false to stop in front of it, held or with too few bytes to tell yet.
+bool ResponseTracker::pass_next_packet(Bytes rest) {
+  if (rest.size() < frame_header_size) return false;
+  const std::uint32_t len = std::uint32_t(rest[0]) | (std::uint32_t(rest[1]) << 8) | (std::uint32_t(rest[2]) << 16);
+  if (len == 0 || len == max_frame_payload) return true;
+  if (rest.size() < frame_header_size + 1) return false;
+  if (!may_be_ok(rest[frame_header_size])) return true;
+  held_ = true;
+  held_size_ = frame_header_size + len;
+  std::memcpy(held_header_.data(), rest.data(), frame_header_size);
+  return false;
+}
+
+std::size_t ResponseTracker::release(Bytes data) {
+  if (!held_ || data.size() < held_size_) return 0;
+  held_ = false;
+  if (std::memcmp(data.data(), held_header_.data(), frame_header_size) != 0) {
+    fail();
+    return 0;
+  }
+  releasing_ = true;
+  const std::size_t took = feed(data.first(held_size_));
+  releasing_ = false;
+  // The packet is complete, so the walk ends exactly at its last byte.
+  if (took != held_size_ || !at_packet_boundary()) fail();
+  return took;
 }
 
 void ResponseTracker::on_packet() {

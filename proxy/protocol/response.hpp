@@ -1,7 +1,8 @@
 // Response tracker: walks the raw bytes a server sends in answer to one command, frame by
 // frame, without copying or re-encoding them, and says where the response ends. It keeps
 // the first bytes of each packet (enough for OK/ERR/EOF, column counts and PREPARE_OK) so
-// the relay learns status flags, errors and session-state changes on the way.
+// the relay learns status flags, errors and session-state changes on the way. In hold mode
+// it stops in front of OK packets so that the relay can read or rewrite them first.
 #pragma once
 
 #include <array>
@@ -31,12 +32,45 @@ struct ResponseShape {
 };
 ResponseShape response_shape(Command cmd);
 
+// Holding OK packets. Started with hold_oks, the tracker stops in front of every packet
+// that may be an OK packet, so that the caller has it whole before any byte of it goes on
+// (to read the commit GTID in its session state, or to re-encode it for a client without
+// CLIENT_SESSION_TRACK). Those packets: in a `result` response, a first packet starting
+// with 0x00 (also after LOCAL INFILE and after MORE_RESULTS); a `single` answer starting
+// with 0x00; and under CLIENT_DEPRECATE_EOF a 0xfe packet ending rows (also COM_STMT_FETCH),
+// a field list or a `single` command. A frame of 0xffffff bytes is never held (an OK that
+// long passes as in normal mode), nor PREPARE_OK, rows, ERR or classic EOF packets.
+//
+// - To tell, feed() needs the next packet's header and first payload byte. With fewer
+//   (under 5 bytes) left at such a point it returns what it took so far, neither done()
+//   nor held(): the caller keeps the rest and feeds it again once more bytes are behind it.
+// - held(): feed() took every byte before the packet and none of it; it takes nothing more
+//   until release(). held_size() is the packet's size on the wire (header included);
+//   held_payload(data), where `data` starts at the held packet, is its payload once `data`
+//   holds all of it.
+// - release(data) walks the held packet, from `data` holding at least held_size() bytes,
+//   exactly as feed() would have (same state, flags, last_ok(), ...) and returns
+//   held_size(); then feed() goes on. With `data` still short of the packet it returns 0
+//   and the packet stays held. Bytes that are not the held packet's header end the
+//   response with error().
+// Start it with the capabilities the server's bytes were sent under (the backend
+// connection's, which may have CLIENT_SESSION_TRACK when the client's do not).
+// Without hold_oks none of this applies: feed() takes every byte given until the end.
 class ResponseTracker {
  public:
-  void start(ResponseKind kind, Caps caps);
+  void start(ResponseKind kind, Caps caps, bool hold_oks = false);
 
-  // Consumes bytes of the response; returns how many belong to it (stops at its end).
+  // Consumes bytes of the response; returns how many belong to it (stops at its end, and
+  // in hold mode in front of a packet that may be an OK: see above).
   std::size_t feed(Bytes data);
+
+  bool held() const { return held_; }
+  std::size_t held_size() const { return held_ ? held_size_ : 0; }
+  Bytes held_payload(Bytes data) const {
+    if (!held_ || data.size() < held_size_) return {};
+    return data.subspan(frame_header_size, held_size_ - frame_header_size);
+  }
+  std::size_t release(Bytes data);
 
   bool done() const { return state_ == State::done || state_ == State::local_infile; }
   // The server asked for a LOCAL INFILE: relay the client's file, then call this.
@@ -90,6 +124,9 @@ class ResponseTracker {
   void after_definitions(State next_eof, State next);
   void finish_err();
   void read_ok_status(bool eof_header);
+  bool may_hold_next() const;
+  bool may_be_ok(std::uint8_t first) const;
+  bool pass_next_packet(Bytes rest);
   void fail() {
     ec_ = errc::malformed_packet;
     state_ = State::done;
@@ -97,6 +134,11 @@ class ResponseTracker {
 
   Caps caps_ = 0;
   ResponseKind kind_ = ResponseKind::single;
+  bool hold_ = false;
+  bool held_ = false;
+  bool releasing_ = false;  // release() walks the held packet: do not hold it again
+  std::size_t held_size_ = 0;
+  std::array<std::uint8_t, 4> held_header_{};
   State state_ = State::done;
   std::error_code ec_;
 

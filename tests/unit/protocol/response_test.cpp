@@ -2,10 +2,14 @@
 // byte of each response however the bytes arrive, and never take a byte of what follows.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "proxy/protocol/frame.hpp"
 #include "proxy/protocol/response.hpp"
+#include "proxy/protocol/session_track.hpp"
 #include "tests/unit/protocol/captures.hpp"
 #include "tests/unit/protocol/test_util.hpp"
 
@@ -434,4 +438,349 @@ TEST_CASE("Commands map to the response shapes the server gives them") {
     CHECK(pr::response_shape(c).has_response);
     CHECK(pr::response_shape(c).kind == Kind::single);
   }
+}
+
+// Hold mode (start(..., hold_oks = true)): every packet that may be an OK reaches the
+// caller whole before any of it is forwarded.
+namespace {
+
+// What a state-stripping relay sends a client without CLIENT_SESSION_TRACK for one packet.
+Buffer client_frame(std::uint8_t seq, pr::Bytes payload, pr::Caps server_caps) {
+  pr::OkPacket ok;
+  Buffer stripped;
+  if (!pr::decode_ok(payload, server_caps, ok) && (ok.status_flags & pr::status::session_state_changed) &&
+      pr::strip_session_state(payload, server_caps, stripped)) {
+    return frame(seq, stripped);
+  }
+  return frame(seq, buf(payload));
+}
+
+struct HoldRelay {
+  Buffer client;              // what the client got
+  std::vector<Buffer> held;   // payloads of the held packets, in order
+};
+
+// Relays `wire` (then `trailing`) the way session_relay.cpp would in hold mode: the bytes
+// feed() takes go on as they are, a held packet once whole (rewritten when `strip`); input
+// arrives in pieces of the sizes in `chunks` (cyclically), only when the tracker needs more.
+// A LOCAL INFILE request is continued at once (the test's wire holds the OK after it).
+HoldRelay relay_holding(pr::ResponseTracker& t, pr::Caps caps, const Buffer& wire,
+                        const std::vector<std::size_t>& chunks, bool strip) {
+  const Buffer input = concat({wire, trailing});
+  HoldRelay out;
+  std::size_t pos = 0;    // input bytes taken
+  std::size_t avail = 0;  // input bytes arrived
+  std::size_t chunk = 0;
+  const auto arrive = [&] {
+    REQUIRE(avail < input.size());
+    avail = std::min(input.size(), avail + chunks[chunk++ % chunks.size()]);
+  };
+  for (;;) {
+    if (t.local_infile_requested()) t.continue_after_local_infile();
+    if (t.done()) break;
+    const pr::Bytes data(input.data() + pos, avail - pos);
+    if (t.held()) {
+      const pr::Bytes payload = t.held_payload(data);
+      if (payload.empty()) {
+        REQUIRE(t.feed(data) == 0);
+        REQUIRE(t.release(data) == 0);
+        REQUIRE(t.held());
+        arrive();
+        continue;
+      }
+      const std::size_t size = t.held_size();
+      REQUIRE(size == payload.size() + 4);
+      out.held.push_back(buf(payload));
+      const Buffer sent = strip ? client_frame(data[3], payload, caps) : buf(data.first(size));
+      out.client.insert(out.client.end(), sent.begin(), sent.end());
+      REQUIRE(t.release(data) == size);
+      REQUIRE_FALSE(t.held());
+      pos += size;
+      continue;
+    }
+    if (data.empty()) {
+      arrive();
+      continue;
+    }
+    const std::size_t took = t.feed(data);
+    REQUIRE(took <= data.size());
+    out.client.insert(out.client.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(took));
+    pos += took;
+    if (!t.done() && !t.held() && took < data.size()) {
+      // Short of the 5 bytes that tell whether the next packet may be an OK.
+      REQUIRE(data.size() - took < 5);
+      arrive();
+    }
+  }
+  REQUIRE(pos == wire.size());
+  CHECK(t.feed(pr::Bytes(input.data() + pos, input.size() - pos)) == 0);
+  CHECK_FALSE(t.held());
+  return out;
+}
+
+// Everything a tracker reports at the end of a response.
+struct Summary {
+  bool done, local_infile, ended_with_error, has_status, last_ok_complete;
+  std::uint16_t error_code, status_flags, warnings;
+  std::uint64_t packets;
+  std::uint8_t last_seq;
+  std::uint32_t statement_id;
+  std::error_code error;
+  Buffer last_ok, last_packet;
+  bool operator==(const Summary&) const = default;
+};
+
+Summary summarize(const pr::ResponseTracker& t) {
+  return {t.done(),         t.local_infile_requested(), t.ended_with_error(), t.has_status(),
+          t.last_ok_complete(), t.error_code(),         t.status_flags(),     t.warnings(),
+          t.packets(),      t.last_seq(),               t.prepare_ok().statement_id, t.error(),
+          buf(t.last_ok()), buf(t.last_packet())};
+}
+
+// The same response walked without hold mode, all at once.
+Summary plain_walk(Kind kind, pr::Caps caps, const Buffer& wire) {
+  pr::ResponseTracker t;
+  t.start(kind, caps);
+  std::size_t pos = t.feed(wire);
+  if (t.local_infile_requested()) {
+    t.continue_after_local_infile();
+    pos += t.feed(pr::Bytes(wire).subspan(pos));
+  }
+  REQUIRE(pos == wire.size());
+  return summarize(t);
+}
+
+struct HoldCase {
+  const char* name;
+  Buffer wire;
+  Kind kind;
+  pr::Caps caps;
+  std::vector<std::size_t> held;  // indexes of the frames that must be held
+};
+
+Buffer ok_payload(std::uint8_t affected, std::uint16_t flags, const std::string& last_gtid) {
+  Buffer p{0x00, affected, 0x00, static_cast<std::uint8_t>(flags), static_cast<std::uint8_t>(flags >> 8), 0, 0};
+  if (!last_gtid.empty()) {
+    Buffer var;
+    pr::Writer v(var);
+    v.lenenc_string("last_gtid");
+    v.lenenc_string(last_gtid);
+    Buffer state{0x00};
+    pr::Writer(state).lenenc_bytes(var);
+    pr::Writer w(p);
+    w.u8(0);  // empty info
+    w.lenenc_bytes(state);
+  }
+  return p;
+}
+
+// SELECT 1; INSERT ...; COMMIT: a result set, an OK with MORE_RESULTS and a GTID, the last
+// OK with the COMMIT's GTID.
+Buffer select_insert_commit(bool deprecate_eof) {
+  const auto frames = split_frames(hex(deprecate_eof ? cap::multi_select_deprecate_eof : cap::multi_select_eof));
+  const std::size_t result_frames = deprecate_eof ? 4 : 5;
+  Buffer wire;
+  std::uint8_t seq = 1;
+  for (std::size_t i = 0; i < result_frames; ++i) {
+    Buffer payload = frames[i].payload;
+    if (i + 1 == result_frames) payload = deprecate_eof ? Buffer{0xfe, 0, 0, 0x0a, 0, 0, 0} : Buffer{0xfe, 0, 0, 0x0a, 0};
+    const Buffer f = frame(seq++, payload);
+    wire.insert(wire.end(), f.begin(), f.end());
+  }
+  const Buffer insert = frame(seq++, ok_payload(1, 0x400a, "0-1-30"));
+  const Buffer commit = frame(seq++, ok_payload(0, 0x4002, "0-1-31"));
+  return concat({wire, insert, commit});
+}
+
+std::vector<HoldCase> hold_cases() {
+  return {
+      {"multi_select_deprecate_eof", hex(cap::multi_select_deprecate_eof), Kind::result, caps_raw, {3, 7}},
+      {"multi_select_eof", hex(cap::multi_select_eof), Kind::result, caps_libmariadb, {}},
+      {"call_two_selects_deprecate_eof", hex(cap::call_two_selects_deprecate_eof), Kind::result, caps_raw, {5, 9, 10}},
+      {"call_two_selects_eof", hex(cap::call_two_selects_eof), Kind::result, caps_libmariadb, {12}},
+      {"select_insert_commit_deprecate_eof", select_insert_commit(true), Kind::result, caps_raw, {3, 4, 5}},
+      {"select_insert_commit_eof", select_insert_commit(false), Kind::result, caps_libmariadb, {5, 6}},
+      {"ok_last_gtid", hex(cap::ok_last_gtid), Kind::result, caps_libmariadb, {0}},
+      {"ok_last_gtid_deprecate_eof", hex(cap::ok_last_gtid_deprecate_eof), Kind::result, caps_raw, {0}},
+      {"ok_time_zone", hex(cap::ok_time_zone), Kind::result, caps_libmariadb, {0}},
+      {"ok_set_tracking", hex(cap::ok_set_tracking), Kind::result, caps_libmariadb, {0}},
+      {"ok_begin", hex(cap::ok_begin), Kind::result, caps_raw, {0}},
+      {"ok_delete_pymysql", hex(cap::ok_delete_pymysql), Kind::result, caps_pymysql, {0}},
+      {"big_ok_then_select", hex(cap::big_ok_then_select), Kind::result, caps_raw, {0, 4}},
+      {"err_parse", hex(cap::err_parse), Kind::result, caps_libmariadb, {}},
+      {"multi_error_deprecate_eof", hex(cap::multi_error_deprecate_eof), Kind::result, caps_raw, {3}},
+      {"select_items_eof", hex(cap::select_items_eof), Kind::result, caps_libmariadb, {}},
+      {"select_items_deprecate_eof", hex(cap::select_items_deprecate_eof), Kind::result, caps_raw, {9}},
+      {"local_infile", concat({hex(cap::local_infile_request), hex(cap::local_infile_ok)}), Kind::result,
+       caps_libmariadb, {1}},
+      {"local_infile_deprecate_eof",
+       concat({hex(cap::local_infile_request_deprecate_eof), hex(cap::local_infile_ok_deprecate_eof)}), Kind::result,
+       caps_raw, {1}},
+      // Binary rows start with 0x00: rows, not OKs.
+      {"execute_select_deprecate_eof", hex(cap::execute_select_deprecate_eof), Kind::result, caps_raw, {9}},
+      {"execute_select_eof", hex(cap::execute_select_eof), Kind::result, caps_pymysql, {}},
+      {"execute_cursor_deprecate_eof", hex(cap::execute_cursor_deprecate_eof), Kind::result, caps_raw, {5}},
+      {"execute_cursor_eof", hex(cap::execute_cursor_eof), Kind::result, caps_pymysql, {}},
+      {"execute_long_data_ok", hex(cap::execute_long_data_ok), Kind::result, caps_capture_stmt, {0}},
+      {"fetch_deprecate_eof_1", hex(cap::fetch_deprecate_eof_1), Kind::fetch, caps_raw, {2}},
+      {"fetch_eof_1", hex(cap::fetch_eof_1), Kind::fetch, caps_pymysql, {}},
+      {"field_list_deprecate_eof", hex(cap::field_list_deprecate_eof), Kind::field_list, caps_raw, {4}},
+      {"field_list_eof", hex(cap::field_list_eof), Kind::field_list, caps_pymysql, {}},
+      // PREPARE_OK starts with 0x00 too, and carries no session state.
+      {"prepare_select_deprecate_eof", hex(cap::prepare_select_deprecate_eof), Kind::prepare, caps_raw, {}},
+      {"prepare_select_eof", hex(cap::prepare_select_eof), Kind::prepare, caps_pymysql, {}},
+      {"prepare_three_params", hex(cap::prepare_three_params), Kind::prepare, caps_capture_stmt, {}},
+      {"prepare_error", hex(cap::prepare_error), Kind::prepare, caps_pymysql, {}},
+      {"ok_ping", hex(cap::ok_ping), Kind::single, caps_raw, {0}},
+      {"ok_init_db", hex(cap::ok_init_db), Kind::single, caps_raw, {0}},
+      {"statistics", hex(cap::statistics), Kind::single, caps_pymysql, {}},
+      {"err_no_table single", hex(cap::err_no_table), Kind::single, caps_raw, {}},
+  };
+}
+
+void check_hold_case(const HoldCase& c, const std::vector<std::size_t>& chunks) {
+  const auto frames = split_frames(c.wire);
+  Buffer expected;
+  std::vector<Buffer> expected_held;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    const bool held = std::find(c.held.begin(), c.held.end(), i) != c.held.end();
+    const Buffer f = held ? client_frame(frames[i].seq, frames[i].payload, c.caps) : frame(frames[i].seq, frames[i].payload);
+    expected.insert(expected.end(), f.begin(), f.end());
+    if (held) expected_held.push_back(frames[i].payload);
+  }
+  const Summary plain = plain_walk(c.kind, c.caps, c.wire);
+  for (const bool strip : {false, true}) {
+    INFO("strip " << strip);
+    pr::ResponseTracker t;
+    t.start(c.kind, c.caps, true);
+    const HoldRelay r = relay_holding(t, c.caps, c.wire, chunks, strip);
+    CHECK(r.held == expected_held);
+    CHECK(r.client == (strip ? expected : c.wire));
+    CHECK(summarize(t) == plain);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Hold mode stops at every packet that may be an OK, fed whole, in halves and byte by byte") {
+  for (const auto& c : hold_cases()) {
+    INFO(c.name);
+    check_hold_case(c, {c.wire.size() + trailing.size()});
+    check_hold_case(c, {std::max<std::size_t>(1, c.wire.size() / 2)});
+    check_hold_case(c, {1});
+    check_hold_case(c, {3});
+  }
+}
+
+TEST_CASE("Hold mode in random chunkings") {
+  std::mt19937 rng(20240302);  // fixed seed: failures reproduce
+  for (const auto& c : hold_cases()) {
+    INFO(c.name);
+    for (int round = 0; round < 10; ++round) check_hold_case(c, random_chunks(rng, round < 5 ? 8 : 96));
+  }
+}
+
+TEST_CASE("Stripping held OKs gives a client without session tracking no state") {
+  const Buffer wire = select_insert_commit(true);
+  pr::ResponseTracker t;
+  t.start(Kind::result, caps_raw, true);
+  const HoldRelay r = relay_holding(t, caps_raw, wire, {wire.size() + trailing.size()}, true);
+  REQUIRE(r.held.size() == 3);
+  std::vector<std::string> gtids;
+  for (const auto& p : r.held) {
+    pr::OkPacket ok;
+    REQUIRE_FALSE(pr::decode_ok(p, caps_raw, ok));
+    if (const auto g = pr::commit_gtid(ok.session_state)) gtids.emplace_back(*g);
+  }
+  CHECK(gtids == std::vector<std::string>{"0-1-30", "0-1-31"});
+  const auto frames = split_frames(r.client);
+  REQUIRE(frames.size() == 6);
+  CHECK(frames[3].payload == Buffer{0xfe, 0, 0, 0x0a, 0, 0, 0});
+  CHECK(frames[4].payload == Buffer{0x00, 1, 0, 0x0a, 0, 0, 0});
+  CHECK(frames[5].payload == Buffer{0x00, 0, 0, 0x02, 0, 0, 0});
+  for (std::size_t i = 0; i < frames.size(); ++i) CHECK(frames[i].seq == i + 1);
+}
+
+TEST_CASE("In hold mode feed() takes nothing of a packet it cannot yet tell from an OK") {
+  const Buffer wire = hex(cap::ok_last_gtid);
+  const pr::Bytes all(wire);
+  pr::ResponseTracker t;
+  t.start(Kind::result, caps_libmariadb, true);
+  CHECK(t.feed(all.first(4)) == 0);
+  CHECK_FALSE(t.held());
+  CHECK_FALSE(t.done());
+  CHECK(t.at_packet_boundary());
+  CHECK(t.feed(all.first(5)) == 0);
+  REQUIRE(t.held());
+  CHECK(t.held_size() == wire.size());
+  CHECK(t.at_packet_boundary());
+  CHECK(t.feed(all) == 0);
+  CHECK(t.held_payload(all.first(wire.size() - 1)).empty());
+  CHECK(t.release(all.first(wire.size() - 1)) == 0);
+  CHECK(t.held());
+  CHECK(buf(t.held_payload(all)) == split_frames(wire)[0].payload);
+  CHECK(t.release(all) == wire.size());
+  CHECK_FALSE(t.held());
+  CHECK(t.done());
+  CHECK(t.status_flags() == 0x4002);
+  CHECK(t.last_seq() == 1);
+  CHECK(buf(t.last_ok()) == split_frames(wire)[0].payload);
+}
+
+TEST_CASE("Releasing other bytes than the held packet ends the response with an error") {
+  const Buffer wire = hex(cap::ok_last_gtid);
+  Buffer other = wire;
+  other[3] = 2;  // another sequence id
+  pr::ResponseTracker t;
+  t.start(Kind::result, caps_libmariadb, true);
+  CHECK(t.feed(wire) == 0);
+  REQUIRE(t.held());
+  CHECK(t.release(other) == 0);
+  CHECK(t.done());
+  CHECK(t.error() == pr::errc::malformed_packet);
+}
+
+TEST_CASE("A tracker restarted drops the packet it held") {
+  const Buffer wire = hex(cap::ok_begin);
+  pr::ResponseTracker t;
+  t.start(Kind::result, caps_raw, true);
+  CHECK(t.feed(wire) == 0);
+  REQUIRE(t.held());
+  t.start(Kind::result, caps_raw);
+  CHECK_FALSE(t.held());
+  CHECK(t.feed(wire) == wire.size());
+  CHECK(t.done());
+}
+
+TEST_CASE("Hold mode does not hold frames of 16 MB") {
+  // An OK over 16 MB (a huge info), and a 0xfe row of 16 MB under DEPRECATE_EOF: neither
+  // is held; the short OK ending the rows is.
+  Buffer big_ok{0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00};
+  pr::Writer(big_ok).lenenc_string(std::string(pr::max_frame_payload, 'i'));
+  Buffer ok_wire;
+  pr::append_packet(ok_wire, 1, big_ok);
+  pr::ResponseTracker t;
+  t.start(Kind::result, caps_raw, true);
+  CHECK(t.feed(ok_wire) == ok_wire.size());
+  CHECK(t.done());
+  CHECK_FALSE(t.held());
+  CHECK(t.status_flags() == pr::status::autocommit);
+
+  const Buffer column_def = split_frames(hex(cap::multi_select_eof))[1].payload;
+  Buffer row(pr::max_frame_payload, 'x');
+  row[0] = 0xfe;
+  const std::uint64_t len = row.size() - 9;
+  for (int i = 0; i < 8; ++i) row[1 + i] = static_cast<std::uint8_t>(len >> (8 * i));
+  Buffer wire = concat({frame(1, {0x01}), frame(2, column_def)});
+  pr::append_packet(wire, 3, row);  // frames 3 (0xffffff bytes) and 4 (empty)
+  const std::size_t rows_end = wire.size();
+  const Buffer end = frame(5, {0xfe, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00});
+  wire.insert(wire.end(), end.begin(), end.end());
+  t.start(Kind::result, caps_raw, true);
+  CHECK(t.feed(wire) == rows_end);
+  REQUIRE(t.held());
+  CHECK(t.held_size() == end.size());
+  CHECK(t.release(pr::Bytes(wire).subspan(rows_end)) == end.size());
+  CHECK(t.done());
+  CHECK(t.packets() == 4);
 }
