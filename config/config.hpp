@@ -29,6 +29,7 @@ struct Server {
 };
 
 enum class AuthPlugin { MysqlNativePassword, CachingSha2Password };
+enum class Consistency { Eventual, ReadYourWrites, Monotonic, Strong };
 
 struct User {
   std::string name;
@@ -37,11 +38,19 @@ struct User {
   std::optional<std::string> password;
   std::optional<std::string> password_hash;
   AuthPlugin auth_plugin = AuthPlugin::MysqlNativePassword;  // what the proxy asks clients for
+  std::optional<Consistency> consistency;  // this user's default level; unset: consistency.default
 };
 
 struct Credentials {
   std::string user;
   std::string password;
+};
+
+// The binlog client: the account it streams with and how (docs/consistency.md).
+struct ReplicationSettings : Credentials {
+  Millis heartbeat{500};       // heartbeat period asked of each server (an idle stream's pulse)
+  Millis poll_interval{100};   // degraded mode: how often the executed set is read instead
+  std::uint32_t server_id = 0; // replica server id of the dump connections; 0: random per start
 };
 
 // The health monitor: its account and how often / how patiently it checks each server.
@@ -73,12 +82,11 @@ struct Timeouts {
   Millis shutdown_grace{30'000};   // SIGTERM: how long running statements may finish
 };
 
-// Read/write splitting. Off by default for now: with splitting on, a read may reach a
-// replica that has not applied the session's own last write yet (eventual consistency).
+// Read/write splitting, under the consistency each read asks for (ConsistencySettings).
 enum class Fallback { Primary, Error };
 
 struct Routing {
-  bool read_write_split = false;
+  bool read_write_split = true;
   Fallback fallback = Fallback::Primary;  // no usable replica for a read
 };
 
@@ -97,7 +105,33 @@ enum class StatementClass {
   Deallocate, Kill, Admin, Other,
 };
 enum class RuleRoute { None, Primary, Replica, Server };
-enum class Consistency { Eventual, ReadYourWrites, Monotonic, Strong };
+
+// What reads at each level may see and how long they wait for a replica
+// (docs/consistency.md).
+// Whose writes "your writes" are: the session's own, or every write causeway has
+// acknowledged to any client (so a row one connection committed is seen by the next read
+// on any other connection, as with a single server).
+enum class ConsistencyScope { Global, Session };
+
+struct ConsistencySettings {
+  Consistency level = Consistency::ReadYourWrites;  // `default:` in the file
+  ConsistencyScope scope = ConsistencyScope::Global;
+  Millis max_replica_lag{0};                        // replicas further behind serve no reads; 0: no limit
+  Fallback on_timeout = Fallback::Primary;          // a read that waited in vain
+  // How long a read may wait for a replica to apply what it requires, per level.
+  Millis wait_read_your_writes{500};
+  Millis wait_monotonic{500};
+  Millis wait_strong{1000};
+  Millis wait_for(Consistency c) const {
+    switch (c) {
+      case Consistency::Eventual: return Millis{0};
+      case Consistency::ReadYourWrites: return wait_read_your_writes;
+      case Consistency::Monotonic: return wait_monotonic;
+      case Consistency::Strong: return wait_strong;
+    }
+    return Millis{0};
+  }
+};
 
 struct Rule {
   std::string name;
@@ -112,6 +146,7 @@ struct Rule {
   RuleRoute route = RuleRoute::None;
   std::string server;  // route == Server: a configured server's name
   std::optional<Consistency> consistency;
+  std::optional<Millis> wait;         // how long its reads may wait for a replica
   std::optional<std::string> reject;  // the error message the client gets
 };
 
@@ -130,8 +165,9 @@ struct Config {
   Limits limits;
   Timeouts timeouts;
   std::optional<MonitorSettings> monitor;  // account and timing of the health monitor
-  std::optional<Credentials> replication;  // account the binlog client uses
+  std::optional<ReplicationSettings> replication;  // the binlog client; unset: no GTID tracking
   Routing routing;
+  ConsistencySettings consistency;
   std::vector<Rule> rules;  // in order: the first that matches decides
   Pool pool;
   Status status;

@@ -73,7 +73,9 @@ class Parser {
   void listener(const YAML::Node& n, const std::string& path, Listener& out);
   void server(const YAML::Node& n, const std::string& path, Server& out);
   void user(const YAML::Node& n, const std::string& path, User& out);
-  void credentials(const YAML::Node& n, const std::string& path, std::optional<Credentials>& out);
+  void replication(const YAML::Node& n, const std::string& path, std::optional<ReplicationSettings>& out);
+  void consistency(const YAML::Node& n, const std::string& path, ConsistencySettings& out);
+  void level(const YAML::Node& n, const std::string& path, std::optional<Consistency>& out);
   void monitor(const YAML::Node& n, const std::string& path, std::optional<MonitorSettings>& out);
   void string_list(const YAML::Node& n, const std::string& path, std::vector<std::string>& out);
   void class_list(const YAML::Node& n, const std::string& path, std::vector<StatementClass>& out);
@@ -245,6 +247,9 @@ constexpr std::pair<std::string_view, Consistency> consistencies[] = {
     {"monotonic", Consistency::Monotonic},
     {"strong", Consistency::Strong}};
 
+constexpr std::pair<std::string_view, ConsistencyScope> scopes[] = {
+    {"global", ConsistencyScope::Global}, {"session", ConsistencyScope::Session}};
+
 constexpr std::pair<std::string_view, AuthPlugin> plugins[] = {
     {"mysql_native_password", AuthPlugin::MysqlNativePassword},
     {"caching_sha2_password", AuthPlugin::CachingSha2Password}};
@@ -271,15 +276,42 @@ void Parser::user(const YAML::Node& n, const std::string& path, User& out) {
        {"password", [&](auto& v, auto& p) { optional_string(v, p, out.password); }},
        {"password_hash", [&](auto& v, auto& p) { optional_string(v, p, out.password_hash); }},
        {"auth_plugin",
-        [&](auto& v, auto& p) { choice<AuthPlugin>(v, p, plugins, out.auth_plugin); }}});
+        [&](auto& v, auto& p) { choice<AuthPlugin>(v, p, plugins, out.auth_plugin); }},
+       {"consistency", [&](auto& v, auto& p) { level(v, p, out.consistency); }}});
 }
 
-void Parser::credentials(const YAML::Node& n, const std::string& path,
-                         std::optional<Credentials>& out) {
+void Parser::replication(const YAML::Node& n, const std::string& path,
+                         std::optional<ReplicationSettings>& out) {
   out.emplace();  // present even when empty, so validation can ask for user/password
   map(n, path,
       {{"user", [&](auto& v, auto& p) { string(v, p, out->user); }},
-       {"password", [&](auto& v, auto& p) { string(v, p, out->password); }}});
+       {"password", [&](auto& v, auto& p) { string(v, p, out->password); }},
+       {"heartbeat", [&](auto& v, auto& p) { duration(v, p, out->heartbeat); }},
+       {"poll_interval", [&](auto& v, auto& p) { duration(v, p, out->poll_interval); }},
+       {"server_id", [&](auto& v, auto& p) { integer(v, p, out->server_id); }}});
+}
+
+void Parser::level(const YAML::Node& n, const std::string& path, std::optional<Consistency>& out) {
+  Consistency value{};
+  const std::size_t before = out_.issues.size();
+  choice<Consistency>(n, path, consistencies, value);
+  if (out_.issues.size() == before) out = value;
+}
+
+void Parser::consistency(const YAML::Node& n, const std::string& path, ConsistencySettings& out) {
+  map(n, path,
+      {{"default",
+        [&](auto& v, auto& p) { choice<Consistency>(v, p, consistencies, out.level); }},
+       {"scope", [&](auto& v, auto& p) { choice<ConsistencyScope>(v, p, scopes, out.scope); }},
+       {"max_replica_lag", [&](auto& v, auto& p) { duration(v, p, out.max_replica_lag); }},
+       {"on_timeout", [&](auto& v, auto& p) { choice<Fallback>(v, p, fallbacks, out.on_timeout); }},
+       {"wait",
+        [&](auto& v, auto& p) {
+          map(v, p,
+              {{"read_your_writes", [&](auto& v2, auto& p2) { duration(v2, p2, out.wait_read_your_writes); }},
+               {"monotonic", [&](auto& v2, auto& p2) { duration(v2, p2, out.wait_monotonic); }},
+               {"strong", [&](auto& v2, auto& p2) { duration(v2, p2, out.wait_strong); }}});
+        }}});
 }
 
 void Parser::monitor(const YAML::Node& n, const std::string& path,
@@ -346,12 +378,13 @@ void Parser::rule(const YAML::Node& n, const std::string& path, Rule& out) {
        {"match", [&](auto& v, auto& p) { optional_string(v, p, out.match); }},
        {"digest", [&](auto& v, auto& p) { optional_string(v, p, out.digest); }},
        {"route", [&](auto& v, auto& p) { route(v, p, out); }},
-       {"consistency",
+       {"consistency", [&](auto& v, auto& p) { level(v, p, out.consistency); }},
+       {"wait",
         [&](auto& v, auto& p) {
-          Consistency level{};
+          Millis wait{};
           const std::size_t before = out_.issues.size();
-          choice<Consistency>(v, p, consistencies, level);
-          if (out_.issues.size() == before) out.consistency = level;
+          duration(v, p, wait);
+          if (out_.issues.size() == before) out.wait = wait;
         }},
        {"reject", [&](auto& v, auto& p) { optional_string(v, p, out.reject); }}});
 }
@@ -409,7 +442,8 @@ void Parser::document(const YAML::Node& root) {
                 [&](auto& v2, auto& p2) { duration(v2, p2, t.shutdown_grace); }}});
         }},
        {"monitor", [&](auto& v, auto& p) { monitor(v, p, c.monitor); }},
-       {"replication", [&](auto& v, auto& p) { credentials(v, p, c.replication); }},
+       {"replication", [&](auto& v, auto& p) { replication(v, p, c.replication); }},
+       {"consistency", [&](auto& v, auto& p) { consistency(v, p, c.consistency); }},
        {"routing",
         [&](auto& v, auto& p) {
           map(v, p,

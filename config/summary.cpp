@@ -20,9 +20,6 @@ const char* credential_kind(const User& u) {
   return "no credential";
 }
 
-std::string account(const std::optional<Credentials>& c) {
-  return c ? fmt::format("user {}", c->user) : std::string("not configured");
-}
 
 // client_idle and shutdown_grace use 0 for "no limit" / "do not wait".
 std::string timeout(Millis d, const char* zero_means) {
@@ -58,6 +55,7 @@ std::string describe_rule(const Rule& r) {
     case RuleRoute::Server: out += " route=server:" + r.server; break;
   }
   if (r.consistency) out += fmt::format(" consistency={}", to_string(*r.consistency));
+  if (r.wait) out += fmt::format(" wait={}", detail::format_duration(*r.wait));
   if (r.reject) out += fmt::format(" reject \"{}\"", *r.reject);
   return out;
 }
@@ -80,7 +78,8 @@ std::string summary(const Config& c) {
                      to_string(s.role), s.weight));
   line(fmt::format("users ({}):", c.users.size()));
   for (const User& u : c.users)
-    line(fmt::format("  {:<16} {} ({})", u.name, to_string(u.auth_plugin), credential_kind(u)));
+    line(fmt::format("  {:<16} {} ({}){}", u.name, to_string(u.auth_plugin), credential_kind(u),
+                     u.consistency ? fmt::format(", consistency {}", to_string(*u.consistency)) : std::string()));
   line(fmt::format("server_version: {}",
                    c.server_version.empty() ? "mirror the primary" : c.server_version));
   line(fmt::format("workers: {}", c.workers == 0 ? std::string("one per CPU core")
@@ -101,7 +100,20 @@ std::string summary(const Config& c) {
                      format_duration(c.monitor->interval), format_duration(c.monitor->timeout)));
   else
     line("monitor: not configured");
-  line(fmt::format("replication: {}", account(c.replication)));
+  if (c.replication)
+    line(fmt::format("replication: user {}, heartbeat {}, poll_interval {}, server_id {}", c.replication->user,
+                     format_duration(c.replication->heartbeat), format_duration(c.replication->poll_interval),
+                     c.replication->server_id == 0 ? std::string("random") : std::to_string(c.replication->server_id)));
+  else
+    line("replication: not configured (no GTID tracking: reads that need it go to the primary)");
+  line(fmt::format("consistency: default={} scope={} max_replica_lag={} on_timeout={} wait: read_your_writes={} "
+                   "monotonic={} strong={}",
+                   to_string(c.consistency.level),
+                   c.consistency.scope == ConsistencyScope::Global ? "global" : "session",
+                   timeout(c.consistency.max_replica_lag, "no limit"),
+                   c.consistency.on_timeout == Fallback::Primary ? "primary" : "error",
+                   format_duration(c.consistency.wait_read_your_writes),
+                   format_duration(c.consistency.wait_monotonic), format_duration(c.consistency.wait_strong)));
   line(fmt::format("status: {}", c.status.port == 0 ? std::string("disabled")
                                                     : endpoint(c.status.address, c.status.port)));
   line(fmt::format("routing: read_write_split={} fallback={}", c.routing.read_write_split ? "on" : "off",

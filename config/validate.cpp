@@ -230,6 +230,23 @@ void check_monitor(Checker& c, const std::optional<MonitorSettings>& m) {
     c.fail("monitor.timeout", "must be at least 10ms");
 }
 
+void check_replication(Checker& c, const Config& cfg) {
+  if (const auto& r = cfg.replication) {
+    check_account(c, r->user, "replication");
+    // A heartbeat below 10ms floods the stream; above a minute a dead server goes unnoticed.
+    if (r->heartbeat < min_monitor_period || r->heartbeat > Millis{60'000})
+      c.fail("replication.heartbeat", "must be between 10ms and 60s");
+    if (r->poll_interval < min_monitor_period) c.fail("replication.poll_interval", "must be at least 10ms");
+  }
+  const auto& k = cfg.consistency;
+  const Millis max_wait{3'600'000};
+  for (const auto& [key, value] : {std::pair{"consistency.wait.read_your_writes", k.wait_read_your_writes},
+                                   std::pair{"consistency.wait.monotonic", k.wait_monotonic},
+                                   std::pair{"consistency.wait.strong", k.wait_strong}}) {
+    if (value > max_wait) c.fail(key, "must be at most 1h");
+  }
+}
+
 void check_misc(Checker& c, const Config& cfg) {
   const auto& v = cfg.server_version;
   // Connectors parse the leading "major.minor" to decide which features to use.
@@ -267,7 +284,7 @@ std::vector<Issue> validate(const Config& config, const Locations& locations) {
   check_tls(c, config.tls);
   check_limits_and_timeouts(c, config);
   check_monitor(c, config.monitor);
-  if (config.replication) check_account(c, config.replication->user, "replication");
+  check_replication(c, config);
   check_misc(c, config);
   std::vector<Issue> issues = c.take();
   for (Issue& i : validate_rules(config, locations)) issues.push_back(std::move(i));

@@ -135,10 +135,11 @@ void RuleChecker::regex(const std::optional<std::string>& pattern, const std::st
 }
 
 void RuleChecker::actions(const Rule& r, const std::string& path) {
-  if (r.route == RuleRoute::None && !r.consistency && !r.reject) {
+  if (r.route == RuleRoute::None && !r.consistency && !r.wait && !r.reject) {
     // A route that failed to parse was reported already.
-    if (!loc_.has(path + ".route") && !loc_.has(path + ".consistency") && !loc_.has(path + ".reject"))
-      fail(path, "needs an action: route, consistency or reject");
+    if (!loc_.has(path + ".route") && !loc_.has(path + ".consistency") && !loc_.has(path + ".wait") &&
+        !loc_.has(path + ".reject"))
+      fail(path, "needs an action: route, consistency, wait or reject");
     return;
   }
   if (r.reject) {
@@ -147,6 +148,8 @@ void RuleChecker::actions(const Rule& r, const std::string& path) {
       fail(path + ".reject", "cannot be combined with route: a rejected statement goes nowhere");
     if (loc_.has(path + ".consistency"))
       fail(path + ".reject", "cannot be combined with consistency: a rejected statement reads nothing");
+    if (loc_.has(path + ".wait"))
+      fail(path + ".reject", "cannot be combined with wait: a rejected statement reads nothing");
   }
   if (r.route != RuleRoute::Server) return;
   std::vector<std::string_view> names;

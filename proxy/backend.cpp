@@ -135,6 +135,7 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
   if (auto ec = pr::decode_handshake(pkt.payload, handshake_)) co_return local_error("bad handshake: " + ec.message());
 
   caps_ = (login.caps & pr::cap::relayable & handshake_.capabilities) | pr::cap::protocol_41 | pr::cap::long_password;
+  if (login.track_gtids) caps_ |= handshake_.capabilities & pr::cap::session_track;
   if (login.database.empty()) caps_ &= ~pr::cap::connect_with_db;
   else caps_ |= pr::cap::connect_with_db;
 

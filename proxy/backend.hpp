@@ -29,6 +29,9 @@ struct BackendLogin {
   protocol::Caps caps = 0;  // the client's capabilities, mirrored so bytes relay unchanged
   std::uint8_t charset = protocol::default_charset;
   std::string connect_attrs;
+  // Ask the server for session tracking whatever the client asked for: the commit GTID
+  // comes in OK packets (the relay strips it for clients without CLIENT_SESSION_TRACK).
+  bool track_gtids = false;
 };
 
 struct BackendError {
@@ -58,6 +61,7 @@ class Backend {
   std::uint32_t thread_id() const { return handshake_.connection_id; }
   const Endpoint& endpoint() const { return endpoint_; }
   protocol::Caps caps() const { return caps_; }
+  bool is_mariadb() const { return handshake_.server_version.find("MariaDB") != std::string::npos; }
   bool is_open() const { return socket_.is_open(); }
   // Unique within the process: prepared-statement ids are only valid on the connection
   // that issued them.
@@ -68,6 +72,7 @@ class Backend {
     std::string schema;
     std::uint64_t signature = 0;   // the replayed session variables; 0: server defaults
     bool multi_statements = true;  // COM_SET_OPTION state
+    bool gtid_tracking = false;    // the server reports commit GTIDs in OK packets
   };
   Applied applied;
 

@@ -32,7 +32,9 @@ routing::StatementClass to_routing(config::StatementClass c) {
   return R::Other;
 }
 
-routing::Consistency to_routing(config::Consistency c) {
+}  // namespace
+
+routing::Consistency consistency_level(config::Consistency c) {
   switch (c) {
     case config::Consistency::Eventual: return routing::Consistency::Eventual;
     case config::Consistency::ReadYourWrites: return routing::Consistency::ReadYourWrites;
@@ -41,6 +43,8 @@ routing::Consistency to_routing(config::Consistency c) {
   }
   return routing::Consistency::Unspecified;
 }
+
+namespace {
 
 routing::RouteTarget to_routing(config::RuleRoute r) {
   switch (r) {
@@ -63,7 +67,8 @@ routing::RuleSpec to_spec(const config::Rule& r) {
   s.digest = r.digest.value_or("");
   s.route = to_routing(r.route);
   s.server = r.server;
-  if (r.consistency) s.consistency = to_routing(*r.consistency);
+  if (r.consistency) s.consistency = consistency_level(*r.consistency);
+  if (r.wait) s.wait_ms = r.wait->count();
   s.reject = r.reject;
   return s;
 }
@@ -115,6 +120,8 @@ routing::RoutePolicy route_policy(const config::Config& config) {
   routing::RoutePolicy p;
   p.split = config.routing.read_write_split;
   p.fallback_to_primary = config.routing.fallback == config::Fallback::Primary;
+  p.timeout_to_primary = config.consistency.on_timeout == config::Fallback::Primary;
+  p.max_replica_lag_ms = config.consistency.max_replica_lag.count();
   return p;
 }
 

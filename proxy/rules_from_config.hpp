@@ -19,7 +19,9 @@ routing::RuleSetPtr build_rules(const config::Config& config);
 routing::TopologyPtr configured_topology(const config::Config& config);
 routing::ConfiguredRole configured_role(config::ServerRole role);
 
-// routing.read_write_split and routing.fallback.
+routing::Consistency consistency_level(config::Consistency level);
+
+// routing.read_write_split, routing.fallback and the consistency policy.
 routing::RoutePolicy route_policy(const config::Config& config);
 
 }  // namespace causeway::proxy

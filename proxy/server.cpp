@@ -108,10 +108,23 @@ Server::~Server() {
 }
 
 // The monitor's snapshots reach each worker through its own event loop: workers read their
-// copy without locks.
+// copy without locks. Snapshots come as fast as transactions commit, so a worker that has
+// not yet picked up the last one is not posted to again: it takes the newest when it runs.
 void Server::publish(routing::TopologyPtr topology) {
+  {
+    std::lock_guard lock(latest_mutex_);
+    latest_ = std::move(topology);
+  }
   for (auto& w : workers_) {
-    asio::post(w->ctx, [worker = w.get(), topology] { worker->topology = topology; });
+    if (w->topology_pending.exchange(true, std::memory_order_acq_rel)) continue;
+    asio::post(w->ctx, [this, worker = w.get()] {
+      worker->topology_pending.store(false, std::memory_order_release);
+      {
+        std::lock_guard lock(latest_mutex_);
+        worker->topology = latest_;
+      }
+      worker->topology_changed();
+    });
   }
 }
 
@@ -127,8 +140,17 @@ void Server::start_monitor() {
   }
   replication::MonitorSettings settings{cfg.monitor->user, cfg.monitor->password, cfg.monitor->interval,
                                         cfg.monitor->timeout};
+  std::optional<replication::StreamSettings> streams;
+  if (const auto& r = cfg.replication) {
+    streams = replication::StreamSettings{r->user, r->password, r->heartbeat, r->poll_interval,
+                                          cfg.timeouts.backend_connect, r->server_id};
+  } else {
+    spdlog::warn("no replication account configured: GTIDs are not tracked, so reads that need a session's own "
+                 "writes go to the primary");
+  }
   monitor_ = std::make_unique<replication::Monitor>(std::move(specs), std::move(settings),
-                                                    [this](routing::TopologyPtr t) { publish(std::move(t)); });
+                                                    [this](routing::TopologyPtr t) { publish(std::move(t)); },
+                                                    std::move(streams));
   monitor_->start();
 }
 

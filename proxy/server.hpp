@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,8 @@ class Server {
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
   std::unique_ptr<replication::Monitor> monitor_;
+  std::mutex latest_mutex_;          // the newest snapshot, for workers to pick up
+  routing::TopologyPtr latest_;
   std::size_t next_worker_ = 0;
   bool stopping_ = false;
 };

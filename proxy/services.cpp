@@ -12,12 +12,14 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
     e.password = u.password;
     if (u.password_hash) e.double_sha1 = protocol::auth::parse_native_hash(*u.password_hash);
     e.plugin = u.auth_plugin;
+    e.consistency = consistency_level(u.consistency.value_or(cfg->consistency.level));
     rt->users.emplace(u.name, std::move(e));
   }
   for (const auto& s : cfg->servers) rt->servers.push_back(Endpoint{s.name, s.host, s.port});
   rt->configured_topology = proxy::configured_topology(*cfg);
   rt->policy = route_policy(*cfg);
   rt->rules = build_rules(*cfg);
+  rt->track_gtids = cfg->replication.has_value() && cfg->monitor.has_value() && cfg->routing.read_write_split;
   rt->config = std::move(cfg);
   return rt;
 }

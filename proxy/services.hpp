@@ -25,6 +25,7 @@ struct UserEntry {
   std::optional<std::string> password;                // clear text
   std::optional<protocol::auth::Sha1> double_sha1;    // from password_hash
   config::AuthPlugin plugin = config::AuthPlugin::MysqlNativePassword;
+  routing::Consistency consistency = routing::Consistency::ReadYourWrites;  // the user's, else the default
 };
 
 // The config in the shape the data path wants it.
@@ -37,6 +38,9 @@ struct Runtime {
   // replicating. Without a monitor this stays the topology.
   routing::TopologyPtr configured_topology;
   routing::RuleSetPtr rules;  // ordered routing rules from the config (may be empty)
+  // Commit GTIDs are asked of backends (session tracking) only when the binlog streams can
+  // tell which replica has them.
+  bool track_gtids = false;
 
   static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> cfg);
   const UserEntry* find_user(const std::string& name) const {
@@ -80,8 +84,34 @@ class SessionRegistry {
   std::unordered_map<std::uint32_t, Entry> entries_;
 };
 
+// Every commit GTID causeway has acknowledged to any client (consistency.scope: global).
+// Sessions add to it before the OK reaches their client, so any read that client could
+// have caused afterwards finds it here. Workers keep a copy and refresh it only when the
+// version moved: the lock is taken once per change per worker, never per packet.
+class AcknowledgedCommits {
+ public:
+  void add(const replication::GtidSet& gtids) {
+    std::lock_guard lock(mutex_);
+    set_.unite(gtids);
+    version_.fetch_add(1, std::memory_order_release);
+  }
+  // Brings `copy` up to date; `seen` is the version it has.
+  void refresh(replication::GtidSet& copy, std::uint64_t& seen) const {
+    if (version_.load(std::memory_order_acquire) == seen) return;
+    std::lock_guard lock(mutex_);
+    copy = set_;
+    seen = version_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  replication::GtidSet set_;
+  std::atomic<std::uint64_t> version_{0};
+};
+
 struct Services {
   std::shared_ptr<const Runtime> runtime;
+  AcknowledgedCommits acknowledged;
   std::shared_ptr<const protocol::auth::RsaKey> rsa_key;
   std::unique_ptr<asio::ssl::context> tls;  // null when TLS to clients is off
   Sha2Cache sha2_cache;

@@ -175,7 +175,19 @@ awaitable<bool> Session::command_loop() {
 routing::Decision Session::route(const routing::Request& request) {
   const auto& topology = *worker_.topology;
   const routing::LoadView load{worker_.outstanding, worker_.rotation++};
-  return routing::decide(request, state_, topology, runtime_->policy, load);
+  routing::Request req = request;
+  req.now = Clock::now();
+  if (runtime_->config->consistency.scope == config::ConsistencyScope::Global &&
+      req.consistency != routing::Consistency::Eventual) {
+    worker_.services.acknowledged.refresh(worker_.acknowledged, worker_.acknowledged_version);
+    req.acknowledged = &worker_.acknowledged;
+  }
+  const auto d = routing::decide(req, state_, topology, runtime_->policy, load);
+  if (d.reason == routing::Reason::ConsistencyFallback) worker_.stats.consistency_fallbacks.add();
+  // What a monotonic session has seen only grows: a replica it read from is its new floor.
+  if ((d.target == routing::Target::Replica) && req.consistency == routing::Consistency::Monotonic)
+    routing::observe_read(state_, topology.servers[d.server]);
+  return d;
 }
 
 awaitable<bool> Session::on_command(const pr::Packet& cmd) {
@@ -222,10 +234,14 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
       co_return co_await on_kill(id, false);
     }
     case pr::Command::field_list: {
-      routing::Request req;
-      req.is_read_command = true;
-      const auto d = route(req);
-      co_return co_await forward(cmd, cmd.payload, d.server, nullptr, true) == Next::proceed;
+      Routed r;
+      r.request.is_read_command = true;
+      set_consistency(r);
+      r.decision = route(r.request);
+      co_await wait_for_replica(r);
+      const std::size_t server =
+          r.decision.target == routing::Target::Reject ? routing::primary_index(*worker_.topology) : r.decision.server;
+      co_return co_await forward(cmd, cmd.payload, server, nullptr, true) == Next::proceed;
     }
     case pr::Command::ping:
     case pr::Command::statistics:
@@ -246,9 +262,8 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
                                               fmt::format("Unknown command {:#04x}", cmd.payload[0])));
 }
 
-Session::Routed Session::route_sql(const routing::Classification& c, std::string_view sql) {
-  Routed r;
-  routing::Request req;
+void Session::route_sql(const routing::Classification& c, std::string_view sql, Routed& r) {
+  routing::Request& req = r.request;
   req.statement = &c;
   if (c.has(routing::flag::HasHint)) {
     r.hint = routing::parse_hint(c.hint);
@@ -267,8 +282,78 @@ Session::Routed Session::route_sql(const routing::Classification& c, std::string
       req.rule = &r.rule->action;
     }
   }
+  set_consistency(r);
   r.decision = route(req);
-  return r;
+}
+
+void Session::set_consistency(Routed& r) {
+  routing::Request& req = r.request;
+  // The most specific setting wins: statement hint, rule, session, user (or the default).
+  using routing::Consistency;
+  Consistency level = Consistency::Unspecified;
+  if (req.hint != nullptr) level = req.hint->consistency;
+  if (level == Consistency::Unspecified && req.rule != nullptr) level = req.rule->consistency;
+  if (level == Consistency::Unspecified) level = session_level_;
+  if (level == Consistency::Unspecified) {
+    const UserEntry* u = runtime_->find_user(user_);
+    level = u != nullptr ? u->consistency : Consistency::ReadYourWrites;
+  }
+  req.consistency = level;
+  const auto& k = runtime_->config->consistency;
+  const auto wait = [&] {
+    switch (level) {
+      case Consistency::ReadYourWrites: return k.wait_read_your_writes;
+      case Consistency::Monotonic: return k.wait_monotonic;
+      case Consistency::Strong: return k.wait_strong;
+      default: return std::chrono::milliseconds{0};
+    }
+  };
+  r.wait = req.rule != nullptr && req.rule->wait_ms >= 0 ? std::chrono::milliseconds(req.rule->wait_ms) : wait();
+  if (req.hint != nullptr && !req.hint->min_gtid.empty()) {
+    replication::GtidError error;
+    if (auto token = replication::GtidSet::parse(req.hint->min_gtid, error)) {
+      r.token = std::move(*token);
+      req.token = &r.token;
+    } else {
+      r.token_error = fmt::format("causeway: min_gtid '{}' is not a GTID set: {} at offset {}", req.hint->min_gtid,
+                                  error.message, error.offset);
+    }
+  }
+}
+
+awaitable<void> Session::wait_for_replica(Routed& r) {
+  if (r.decision.target != routing::Target::Wait) co_return;
+  const auto started = Clock::now();
+  const auto deadline = started + r.wait;
+  asio::steady_timer timer(worker_.ctx);
+  while (r.decision.target == routing::Target::Wait) {
+    bool expired = Clock::now() >= deadline;
+    if (!expired) {
+      timer.expires_at(deadline);
+      worker_.topology_waiters.push_back(&timer);
+      boost::system::error_code ec;
+      co_await timer.async_wait(use_ec(ec));
+      std::erase(worker_.topology_waiters, &timer);
+      expired = !ec || Clock::now() >= deadline;
+    }
+    r.request.waited = expired;
+    r.decision = route(r.request);
+  }
+  worker_.stats.record_wait(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()));
+  if (r.decision.reason == routing::Reason::ConsistencyTimeout) worker_.stats.consistency_wait_timeouts.add();
+}
+
+awaitable<bool> Session::on_set_consistency(const routing::ConsistencySetting& setting) {
+  if (!setting.valid) {
+    co_return co_await send_err(1, pr::make_err(pr::er::wrong_value_for_var, "42000",
+                                                fmt::format("Variable 'causeway_consistency' can't be set to the value "
+                                                            "of '{}' (eventual, read_your_writes, monotonic, strong "
+                                                            "or DEFAULT)",
+                                                            setting.value)));
+  }
+  session_level_ = setting.level;
+  co_return co_await send_ok(1);
 }
 
 awaitable<bool> Session::send_reject(const Routed& r) {
@@ -277,6 +362,13 @@ awaitable<bool> Session::send_reject(const Routed& r) {
     co_return co_await send_err(1, pr::make_err(pr::er::rule_reject, "42000", r.rule->action.reject_message));
   }
   worker_.stats.routing_rejects.add();
+  if (r.decision.reason == routing::Reason::ConsistencyTimeout) {
+    co_return co_await send_err(
+        1, pr::make_err(pr::er::no_replica, "HY000",
+                        fmt::format("causeway: no replica applied what this {} read requires within {} ms, and "
+                                    "consistency.on_timeout is 'error'",
+                                    routing::to_string(r.request.consistency), r.wait.count())));
+  }
   co_return co_await send_err(1, pr::make_err(pr::er::no_replica, "HY000",
                                               fmt::format("causeway: no replica can serve this read ({}) and "
                                                           "routing.fallback is 'error'",
@@ -332,7 +424,15 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
       c.kill_id >= Services::first_connection_id && c.kill_id <= UINT32_MAX && !c.has(routing::flag::MultiStatement)) {
     co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id), c.action == routing::StatementAction::KillQuery);
   }
-  const Routed r = route_sql(c, sql);
+  if (c.cls == routing::StatementClass::Session && c.action == routing::StatementAction::Set) {
+    if (const auto setting = routing::parse_consistency_setting(sql); setting.matched)
+      co_return co_await on_set_consistency(setting);
+  }
+  Routed r;
+  route_sql(c, sql, r);
+  if (!r.token_error.empty())
+    co_return co_await send_err(1, pr::make_err(pr::er::wrong_arguments, "HY000", r.token_error));
+  co_await wait_for_replica(r);
   if (r.decision.target == routing::Target::Reject) co_return co_await send_reject(r);
   const bool may_retry = r.decision.target == routing::Target::Replica;
   const Next next = co_await forward(cmd, cmd.payload, r.decision.server, &c, may_retry);
@@ -407,9 +507,11 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
       break;
     case pr::Command::reset_connection:
       routing::reset_session(state_);
+      session_level_ = routing::Consistency::Unspecified;
       replay_.clear();
       update_signature();
       backend.applied.signature = 0;
+      backend.applied.gtid_tracking = false;  // the server forgot causeway's tracking too
       backend.statements.clear();  // the server dropped its prepared statements
       break;
     case pr::Command::set_option:
@@ -452,6 +554,7 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   user_ = cu.username;
   worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});
   routing::reset_session(state_);
+  session_level_ = routing::Consistency::Unspecified;
   schema_ = login_.database;
   replay_.clear();
   update_signature();

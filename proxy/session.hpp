@@ -96,12 +96,29 @@ class Session {
   routing::Decision route(const routing::Request& request);
   // Classified SQL -> hint, rule and decision; null when a rule or the policy rejected it
   // (the ERR has been sent).
+  // Not copyable: `request` points into the other members.
   struct Routed {
     routing::Decision decision;
     routing::RouteHint hint;
     const routing::Rule* rule = nullptr;
+    routing::Request request;
+    replication::GtidSet token;  // the hint's min_gtid
+    std::string token_error;     // the hint's min_gtid is not a GTID set
+    std::chrono::milliseconds wait{0};  // how long the read may wait for a replica
+    Routed() = default;
+    Routed(const Routed&) = delete;
+    Routed& operator=(const Routed&) = delete;
   };
-  Routed route_sql(const routing::Classification& c, std::string_view sql);
+  void route_sql(const routing::Classification& c, std::string_view sql, Routed& out);
+  // Fills the request's consistency level, token and wait from hint, rule and session.
+  void set_consistency(Routed& r);
+  // A read no replica can serve yet waits for one to catch up, up to its deadline.
+  awaitable<void> wait_for_replica(Routed& r);
+  // SET causeway_consistency = ...: answered here, never sent to a server.
+  awaitable<bool> on_set_consistency(const routing::ConsistencySetting& setting);
+  // The commit GTID the server reported in its last OK, into the session's requirement.
+  void capture_commit_gtid(const Backend& backend);
+  void note_commit_gtid(const Backend& backend, protocol::Bytes session_state);
   awaitable<bool> send_reject(const Routed& routed);
   void record_session_statement(const routing::Classification& c, std::string_view sql);
 
@@ -171,10 +188,15 @@ class Session {
   std::string user_;
   std::vector<std::unique_ptr<Backend>> backends_;  // one slot per configured server
   protocol::ResponseTracker tracker_;
+  protocol::Caps tracker_caps_ = 0;  // what tracker_ was started with (the backend's)
+  bool stripping_ = false;  // the response being relayed loses its session state (see relay_response)
+  std::vector<std::uint8_t> ok_rewrite_;  // an OK rewritten for the client, reused
+  protocol::Bytes ok_rewrite_bytes_;
   protocol::ResponseTracker hidden_tracker_;
 
   // Session state causeway keeps in step on every backend connection it uses.
   routing::SessionState state_;
+  routing::Consistency session_level_ = routing::Consistency::Unspecified;  // SET causeway_consistency
   std::string schema_;
   std::vector<std::string> replay_;  // successful session SET statements, in order
   std::uint64_t signature_ = 0;      // of replay_; 0 when empty (server defaults)

@@ -118,7 +118,10 @@ awaitable<bool> Session::handshake() {
     co_await send_err(seq, *error);
     co_return false;
   }
-  if ((backend->caps() & layout_caps) != (client_caps_ & layout_caps)) {
+  // The backend may track session state the client did not ask for: the relay strips it.
+  const pr::Caps strippable = (client_caps_ & pr::cap::session_track) ? 0 : pr::cap::session_track;
+  const pr::Caps backend_layout = backend->caps() & layout_caps & ~strippable;
+  if (backend_layout != (client_caps_ & layout_caps)) {
     co_await send_err(seq, pr::make_err(pr::er::handshake_error, "08S01",
                                         fmt::format("causeway: backend '{}' lacks protocol capabilities the client "
                                                     "uses (client {:#x}, backend {:#x})",
@@ -171,6 +174,7 @@ awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, s
 
   BackendLogin login;
   login.user = user;
+  login.track_gtids = runtime_->track_gtids;
   bool ok = false;
   const pr::Bytes nonce(nonce_.data(), nonce_.size());
   if (entry->plugin == config::AuthPlugin::MysqlNativePassword) {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "proxy/protocol/constants.hpp"
+#include "proxy/protocol/session_track.hpp"
 #include "proxy/protocol/stmt.hpp"
 #include "proxy/session.hpp"
 
@@ -76,6 +77,7 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
       // Another session's variables: back to the server's defaults first.
       if (auto err = co_await run_hidden(backend, pr::Command::reset_connection, {})) co_return err;
       applied.signature = 0;
+      applied.gtid_tracking = false;
       backend.statements.clear();
     }
     for (const auto& sql : replay_) {
@@ -86,6 +88,14 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
   if (!schema_.empty() && applied.schema != schema_) {
     if (auto err = co_await run_hidden(backend, pr::Command::init_db, pr::as_bytes(schema_))) co_return err;
     applied.schema = schema_;
+  }
+  if (login_.track_gtids && !applied.gtid_tracking && (backend.caps() & pr::cap::session_track)) {
+    // MariaDB adds last_gtid to what it tracks; MySQL tracks the session's own GTIDs.
+    const std::string_view sql = backend.is_mariadb()
+        ? "SET SESSION session_track_system_variables = CONCAT(@@session.session_track_system_variables, ',last_gtid')"
+        : "SET SESSION session_track_gtids = OWN_GTID";
+    if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
+    applied.gtid_tracking = true;
   }
   if (applied.multi_statements != multi_statements_) {
     const std::uint8_t option[2] = {static_cast<std::uint8_t>(multi_statements_ ? 0 : 1), 0};
@@ -217,12 +227,19 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
 awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseKind kind, std::size_t server,
                                                  bool& lost_before_reply) {
   auto& reader = backend.reader();
-  tracker_.start(kind, client_caps_);
+  // The backend tracks session state for causeway (commit GTIDs) although this client did
+  // not ask for it: every OK is held back at the tracker until it is whole, and one that
+  // carries state reaches the client rewritten without it.
+  stripping_ = (backend.caps() & pr::cap::session_track) && !(client_caps_ & pr::cap::session_track);
+  tracker_caps_ = backend.caps();
+  tracker_.start(kind, tracker_caps_, stripping_);
   bool sent_any = false;
+  bool need_more = false;
   for (;;) {
     const pr::Bytes data = reader.buffered();
     const bool need_prefix = patch_statement_id_ && data.size() < pr::frame_header_size + 5;
-    if (data.empty() || need_prefix) {
+    if (data.empty() || need_prefix || need_more) {
+      need_more = false;
       boost::system::error_code ec;
       const std::size_t n = co_await backend.read_more(ec);
       if (ec) {
@@ -247,7 +264,29 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
       }
       patch_statement_id_.reset();
     }
-    const std::size_t n = tracker_.feed(data);
+    std::size_t n = tracker_.feed(data);
+    // A held OK without session state goes out with the bytes before it.
+    const pr::Bytes* rewritten = nullptr;
+    if (tracker_.held() && !tracker_.error()) {
+      const pr::Bytes rest = data.subspan(n);
+      const pr::Bytes payload = tracker_.held_payload(rest);
+      if (!payload.empty()) {
+        pr::OkPacket ok;
+        const bool state = !pr::decode_ok(payload, backend.caps(), ok) &&
+                           (ok.status_flags & pr::status::session_state_changed) != 0;
+        if (state) {
+          note_commit_gtid(backend, ok.session_state);
+          ok_rewrite_.clear();
+          const std::size_t header = pr::begin_packet(ok_rewrite_);
+          if (pr::strip_session_state(payload, backend.caps(), ok_rewrite_)) {
+            pr::finish_packet(ok_rewrite_, header, rest[3]);
+            ok_rewrite_bytes_ = pr::Bytes(ok_rewrite_);
+            rewritten = &ok_rewrite_bytes_;
+          }
+        }
+        if (rewritten == nullptr) n += tracker_.release(rest);
+      }
+    }
     if (tracker_.error()) {
       worker_.stats.backend_protocol_errors.add();
       spdlog::warn("[{}] backend '{}' sent a response causeway cannot follow; closing the session", peer_,
@@ -255,11 +294,22 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
       close_backend(server);
       co_return Next::end;
     }
-    if (!co_await write_client(asio::buffer(data.data(), n))) {
+    // The final OK's commit GTID is recorded before the client can learn of the commit.
+    if (!stripping_ && tracker_.done() && tracker_.has_status() &&
+        (tracker_.status_flags() & pr::status::session_state_changed))
+      capture_commit_gtid(backend);
+    if (n > 0 && !co_await write_client(asio::buffer(data.data(), n))) {
       worker_.stats.client_aborts.add();
       co_return Next::end;
     }
-    sent_any = true;
+    if (rewritten != nullptr) {
+      if (!co_await write_client(asio::buffer(rewritten->data(), rewritten->size()))) {
+        worker_.stats.client_aborts.add();
+        co_return Next::end;
+      }
+      n += tracker_.release(data.subspan(n));
+    }
+    if (n > 0) sent_any = true;
     reader.consume_raw(n);
     if (tracker_.local_infile_requested()) {
       if (!co_await relay_local_infile(backend)) co_return Next::end;
@@ -267,6 +317,8 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
       continue;
     }
     if (tracker_.done()) co_return Next::proceed;
+    // No progress: the held OK or the next packet's head is still incomplete.
+    need_more = n == 0;
   }
 }
 
@@ -320,9 +372,30 @@ bool Session::leaves_connection_state(const routing::Classification* statement) 
   const pr::Bytes ok = tracker_.last_ok();
   if (!ok.empty() && ok[0] == pr::ok_header) {
     pr::OkPacket packet;
-    if (!pr::decode_ok(ok, client_caps_, packet) && packet.last_insert_id != 0) return true;
+    if (!pr::decode_ok(ok, tracker_caps_, packet) && packet.last_insert_id != 0) return true;
   }
   return false;
+}
+
+void Session::capture_commit_gtid(const Backend& backend) {
+  if (!tracker_.last_ok_complete()) return;
+  pr::OkPacket ok;
+  if (pr::decode_ok(tracker_.last_ok(), backend.caps(), ok)) return;
+  note_commit_gtid(backend, ok.session_state);
+}
+
+void Session::note_commit_gtid(const Backend& backend, pr::Bytes session_state) {
+  if (!backend.applied.gtid_tracking) return;
+  const auto gtid = pr::commit_gtid(session_state);
+  if (!gtid) return;
+  replication::GtidError error;
+  if (auto set = replication::GtidSet::parse(*gtid, error)) {
+    if (runtime_->config->consistency.scope == config::ConsistencyScope::Global) worker_.services.acknowledged.add(*set);
+    state_.written.unite(*set);
+    worker_.stats.commit_gtids.add();
+  } else {
+    spdlog::debug("[{}] unreadable commit GTID '{}': {}", peer_, *gtid, error.message);
+  }
 }
 
 void Session::close_backend(std::size_t server) {

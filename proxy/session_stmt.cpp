@@ -31,12 +31,17 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
   stmt->sql.assign(pr::as_string_view(cmd.payload.subspan(1)));
   stmt->classification = routing::classify(stmt->sql);
   stmt->backends.resize(backends_.size());
-  const Routed r = route_sql(stmt->classification, stmt->sql);
+  Routed r;
+  route_sql(stmt->classification, stmt->sql, r);
   if (r.decision.reason == routing::Reason::RuleReject) co_return co_await send_reject(r);
+  if (!r.token_error.empty())
+    co_return co_await send_err(1, pr::make_err(pr::er::wrong_arguments, "HY000", r.token_error));
   stmt->hint = r.hint;
   stmt->rule = r.rule;
   auto d = r.decision;
-  if (d.target == routing::Target::Reject) d.server = routing::primary_index(*worker_.topology);
+  // The prepare itself needs no fresh data: a read that would wait is prepared on the primary.
+  if (d.target == routing::Target::Reject || d.target == routing::Target::Wait)
+    d.server = routing::primary_index(*worker_.topology);
   const std::uint32_t id = next_statement_id_++;
   patch_statement_id_ = id;
   prepared_backend_id_ = 0;
@@ -170,12 +175,17 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
     server = *stmt.cursor_server;
   } else {
     // The statement's hint and rule from prepare time route every execute alike.
-    routing::Request req;
-    req.statement = &stmt.classification;
-    if (stmt.hint.route != routing::RouteTarget::Unspecified) req.hint = &stmt.hint;
-    if (stmt.rule != nullptr) req.rule = &stmt.rule->action;
-    auto d = route(req);
-    server = d.target == routing::Target::Reject ? routing::primary_index(*worker_.topology) : d.server;
+    Routed r;
+    r.request.statement = &stmt.classification;
+    r.request.hint = &stmt.hint;
+    if (stmt.rule != nullptr) r.request.rule = &stmt.rule->action;
+    set_consistency(r);
+    r.decision = route(r.request);
+    co_await wait_for_replica(r);
+    if (command == pr::Command::stmt_execute && r.decision.target == routing::Target::Reject &&
+        r.decision.reason == routing::Reason::ConsistencyTimeout)
+      co_return co_await send_reject(r);
+    server = r.decision.target == routing::Target::Reject ? routing::primary_index(*worker_.topology) : r.decision.server;
   }
 
   std::optional<pr::ErrPacket> error;

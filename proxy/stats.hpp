@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 
 namespace causeway::proxy {
 
@@ -39,9 +40,26 @@ struct WorkerStats {
   Counter commands;
   Counter routing_rejects;          // no replica for a read and the policy says error
   Counter rule_rejects;             // a routing rule rejected the statement
-  Counter read_retries;
-  Counter pool_exhausted;           // a statement found every pooled connection busy until its deadline             // a read moved to the primary after its replica failed
+  Counter read_retries;             // a read moved to the primary after its replica failed
+  Counter pool_exhausted;           // a statement found every pooled connection busy until its deadline
   Counter bytes_from_backends;
+
+  // Consistency (docs/consistency.md).
+  Counter consistency_waits;        // reads parked until a replica caught up
+  Counter consistency_wait_us;      // total time they spent parked
+  Counter consistency_wait_timeouts;  // parked reads that reached their deadline
+  Counter consistency_fallbacks;    // reads sent to the primary because no replica had their GTIDs
+  Counter commit_gtids;             // commit GTIDs captured from the primary's OK packets
+  // Wait times in buckets of 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000 ms and above.
+  static constexpr std::uint64_t wait_bucket_us[] = {100, 500, 1'000, 5'000, 10'000, 50'000, 100'000, 500'000, 1'000'000};
+  Counter consistency_wait_buckets[std::size(wait_bucket_us) + 1];
+  void record_wait(std::uint64_t us) {
+    consistency_waits.add();
+    consistency_wait_us.add(us);
+    std::size_t i = 0;
+    while (i < std::size(wait_bucket_us) && us > wait_bucket_us[i]) ++i;
+    consistency_wait_buckets[i].add();
+  }
 };
 
 }  // namespace causeway::proxy

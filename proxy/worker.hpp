@@ -1,6 +1,8 @@
 // One worker thread: its own io_context, counters and sessions. Sessions never leave it.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -34,10 +36,19 @@ struct Worker {
   bool stopping = false;
   // The latest topology snapshot, replaced by a handler posted from the monitor.
   routing::TopologyPtr topology;
+  std::atomic<bool> topology_pending{false};  // a newer snapshot is on its way (Server::publish)
+  // Reads parked until a replica has what they require: each waits on its own timer (its
+  // deadline), cancelled when a new snapshot arrives so it can look again.
+  std::vector<asio::steady_timer*> topology_waiters;
+  void topology_changed() {
+    for (auto* t : topology_waiters) t->cancel();
+  }
   std::vector<std::uint32_t> outstanding;  // requests in flight per server, this worker
   std::uint32_t rotation = 0;              // tie-breaker for replica choice
   std::unique_ptr<BackendPool> pool;       // idle backend connections of this worker
   std::vector<Counter> rule_hits;          // per routing rule, in config order
+  replication::GtidSet acknowledged;       // this worker's copy of Services::acknowledged
+  std::uint64_t acknowledged_version = 0;
   asio::io_context ctx{1};                 // last: destroyed first
 };
 

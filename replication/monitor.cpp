@@ -43,8 +43,9 @@ void log_transition(const routing::ServerState& before, const routing::ServerSta
 
 }  // namespace
 
-Monitor::Monitor(std::vector<ServerSpec> servers, MonitorSettings settings, Publish publish)
-    : settings_(std::move(settings)), publish_(std::move(publish)) {
+Monitor::Monitor(std::vector<ServerSpec> servers, MonitorSettings settings, Publish publish,
+                 std::optional<StreamSettings> streams)
+    : settings_(std::move(settings)), publish_(std::move(publish)), stream_settings_(std::move(streams)) {
   slots_.reserve(servers.size());
   for (ServerSpec& spec : servers) {
     Slot& slot = slots_.emplace_back();
@@ -67,9 +68,25 @@ void Monitor::start() {
   stopping_ = false;
   for (std::size_t i = 0; i < slots_.size(); ++i) threads_.emplace_back([this, i] { run(i); });
   threads_.emplace_back([this] { watchdog(); });
+  if (!stream_settings_) return;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    const ServerSpec& spec = slots_[i].spec;
+    slots_[i].state.stream = routing::StreamState::Connecting;
+    auto is_replica = [this, i] {
+      Lock l(mutex_);
+      return slots_[i].state.is_replica || slots_[i].spec.role == routing::ConfiguredRole::Replica;
+    };
+    auto report = [this, i](StreamReport&& r) { on_stream(i, std::move(r)); };
+    streams_.push_back(std::make_unique<Stream>(spec.name, spec.host, spec.port, *stream_settings_,
+                                                std::move(is_replica), std::move(report)));
+  }
+  lock.unlock();
+  for (auto& stream : streams_) stream->start();
 }
 
 void Monitor::stop() {
+  for (auto& stream : streams_) stream->stop();
+  streams_.clear();
   {
     Lock lock(mutex_);
     stopping_ = true;
@@ -188,6 +205,61 @@ void Monitor::deliver(const routing::TopologyPtr& snapshot) {
   if (snapshot->generation <= delivered_) return;
   delivered_ = snapshot->generation;
   if (publish_) publish_(snapshot);
+}
+
+// Whose stream times new GTIDs for lag: the writer, else the configured primary.
+std::optional<std::size_t> Monitor::lag_reference_locked() const {
+  if (writer_) return writer_;
+  for (std::size_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].spec.role == routing::ConfiguredRole::Primary) return i;
+  return std::nullopt;
+}
+
+void Monitor::refresh_lag_locked(LagTracker::Clock::time_point now) {
+  const auto primary = lag_reference_locked();
+  if (primary != lag_primary_) {
+    lag_.reset_primary();
+    lag_primary_ = primary;
+  }
+  const routing::GtidSetPtr reference = primary ? slots_[*primary].state.executed : nullptr;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    routing::ServerState& st = slots_[i].state;
+    if (primary && i == *primary) {
+      st.lag_transactions = 0;
+      st.behind_since = {};
+      st.last_delay_ms = 0;
+      continue;
+    }
+    if (!reference || !st.executed) continue;
+    const auto lag = lag_.update(i, *st.executed, *reference, now);
+    st.lag_transactions = lag.transactions;
+    st.behind_since = lag.behind_since;
+    st.last_delay_ms = lag.last_delay_ms;
+  }
+}
+
+void Monitor::on_stream(std::size_t index, StreamReport&& r) {
+  routing::TopologyPtr snapshot;
+  {
+    Lock lock(mutex_);
+    if (stopping_) return;
+    routing::ServerState& st = slots_[index].state;
+    if (st.stream != r.state || st.stream_error != r.error) {
+      const bool good = r.state == routing::StreamState::Streaming;
+      spdlog::log(good ? spdlog::level::info : spdlog::level::warn, "binlog stream '{}': {}{}{}", st.name,
+                  routing::to_string(r.state), r.error.empty() ? "" : ": ", r.error);
+    }
+    st.stream = r.state;
+    st.stream_error = std::move(r.error);
+    if (r.executed) st.executed = std::move(r.executed);
+    const auto now = LagTracker::Clock::now();
+    refresh_lag_locked(now);  // may reset the history when the primary changed
+    if (lag_primary_ && *lag_primary_ == index)
+      for (const auto& [gtid, at] : r.committed) lag_.primary_committed(gtid, at);
+    refresh_lag_locked(now);
+    snapshot = snapshot_locked();
+  }
+  deliver(snapshot);
 }
 
 bool Monitor::set_drained(std::string_view name, bool drained) {

@@ -15,7 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include "replication/lag.hpp"
 #include "replication/server_check.hpp"
+#include "replication/stream.hpp"
 #include "routing/topology.hpp"
 
 namespace causeway::replication {
@@ -42,7 +44,10 @@ class Monitor {
   // not call set_drained() or stop(); current() is fine.
   using Publish = std::function<void(routing::TopologyPtr)>;
 
-  Monitor(std::vector<ServerSpec> servers, MonitorSettings settings, Publish publish);
+  // With `streams`, every server's binlog is streamed too (replication/stream.hpp) and the
+  // snapshots carry each server's visible GTIDs and lag.
+  Monitor(std::vector<ServerSpec> servers, MonitorSettings settings, Publish publish,
+          std::optional<StreamSettings> streams = std::nullopt);
   ~Monitor();  // stop()
   Monitor(const Monitor&) = delete;
   Monitor& operator=(const Monitor&) = delete;
@@ -71,6 +76,9 @@ class Monitor {
   using Lock = std::unique_lock<std::mutex>;
 
   void run(std::size_t index);
+  void on_stream(std::size_t index, StreamReport&& report);
+  std::optional<std::size_t> lag_reference_locked() const;
+  void refresh_lag_locked(LagTracker::Clock::time_point now);
   void watchdog();
   // Applies one check to the server's state; returns the new snapshot if it changed
   // anything relevant, to be delivered once the lock is released.
@@ -93,7 +101,12 @@ class Monitor {
   std::mutex deliver_mutex_;  // orders publish_ calls
   std::uint64_t delivered_ = 0;
 
+  LagTracker lag_;                            // guarded by mutex_
+  std::optional<std::size_t> lag_primary_;    // whose stream times the GTIDs
+
   std::vector<std::thread> threads_;  // touched only by start() and stop()
+  const std::optional<StreamSettings> stream_settings_;
+  std::vector<std::unique_ptr<Stream>> streams_;  // touched only by start() and stop()
 };
 
 }  // namespace causeway::replication

@@ -71,17 +71,17 @@ std::string replication_error(const ReplicaStatus& r) {
 
 ServerFlavour detect_flavour(std::string_view server_info, unsigned long version) {
   const bool mariadb = server_info.find("MariaDB") != std::string_view::npos;
-  return {mariadb ? Flavour::MariaDB : Flavour::MySQL, version};
+  return {mariadb ? Flavour::Mariadb : Flavour::Mysql, version};
 }
 
 std::string_view variables_query(const ServerFlavour& f) {
-  if (f.flavour == Flavour::MySQL && f.version >= 50708)
+  if (f.flavour == Flavour::Mysql && f.version >= 50708)
     return "SELECT @@version, @@read_only, @@server_id, @@super_read_only";
   return "SELECT @@version, @@read_only, @@server_id";
 }
 
 std::string_view replica_status_query(const ServerFlavour& f, bool replica_refused) {
-  if (f.flavour == Flavour::MySQL && f.version >= 80022 && !replica_refused)
+  if (f.flavour == Flavour::Mysql && f.version >= 80022 && !replica_refused)
     return "SHOW REPLICA STATUS";
   return "SHOW SLAVE STATUS";
 }

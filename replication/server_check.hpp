@@ -13,15 +13,16 @@
 
 #include "routing/topology.hpp"
 
+#include "replication/gtid_set.hpp"  // Flavour
+
 namespace causeway::replication {
 
 // One result-set row as the client library hands it over: NULL is nullopt.
 using Row = std::vector<std::optional<std::string>>;
 
-enum class Flavour : std::uint8_t { MariaDB, MySQL };
 
 struct ServerFlavour {
-  Flavour flavour = Flavour::MySQL;
+  Flavour flavour = Flavour::Mysql;
   unsigned long version = 0;  // major * 10000 + minor * 100 + patch, as mysql_get_server_version
 };
 

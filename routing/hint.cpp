@@ -2,6 +2,9 @@
 
 #include "routing/lexer.hpp"
 
+#include <cctype>
+#include <optional>
+
 namespace causeway::routing {
 
 namespace {
@@ -18,6 +21,14 @@ bool same_name(std::string_view s, std::string_view lower_snake) {
   return true;
 }
 
+std::optional<Consistency> level_named(std::string_view value) {
+  if (same_name(value, "eventual")) return Consistency::Eventual;
+  if (same_name(value, "read_your_writes")) return Consistency::ReadYourWrites;
+  if (same_name(value, "monotonic")) return Consistency::Monotonic;
+  if (same_name(value, "strong")) return Consistency::Strong;
+  return std::nullopt;
+}
+
 bool apply(RouteHint& h, std::string_view key, std::string_view value) {
   if (same_name(key, "route")) {
     if (same_name(value, "primary")) {
@@ -32,18 +43,12 @@ bool apply(RouteHint& h, std::string_view key, std::string_view value) {
       return false;
     }
   } else if (same_name(key, "consistency")) {
-    if (same_name(value, "eventual")) {
-      h.consistency = Consistency::Eventual;
-    } else if (same_name(value, "read_your_writes")) {
-      h.consistency = Consistency::ReadYourWrites;
-    } else if (same_name(value, "monotonic")) {
-      h.consistency = Consistency::Monotonic;
-    } else if (same_name(value, "strong")) {
-      h.consistency = Consistency::Strong;
-    } else {
+    const auto level = level_named(value);
+    if (!level) {
       h.error = HintError::BadConsistency;
       return false;
     }
+    h.consistency = *level;
   } else if (same_name(key, "min_gtid")) {
     h.min_gtid = value;
   }
@@ -98,6 +103,66 @@ RouteHint parse_hint(std::string_view text) {
   }
   h.error_item = {};
   return h;
+}
+
+// A tiny cursor for the one statement form causeway answers itself.
+struct Cursor {
+  std::string_view s;
+  std::size_t i = 0;
+  void skip_space() {
+    for (;;) {
+      while (i < s.size() && is_space(s[i])) ++i;
+      if (s.substr(i, 2) != "/*") return;
+      const auto end = s.find("*/", i + 2);
+      i = end == std::string_view::npos ? s.size() : end + 2;
+    }
+  }
+  bool word(std::string_view lower) {
+    skip_space();
+    if (s.size() - i < lower.size()) return false;
+    for (std::size_t k = 0; k < lower.size(); ++k)
+      if (to_lower_ascii(s[i + k]) != lower[k]) return false;
+    const std::size_t end = i + lower.size();
+    const bool ident_char = end < s.size() && (std::isalnum(static_cast<unsigned char>(s[end])) || s[end] == '_');
+    if (ident_char && (std::isalnum(static_cast<unsigned char>(lower.back())) || lower.back() == '_')) return false;
+    i = end;
+    return true;
+  }
+};
+
+ConsistencySetting parse_consistency_setting(std::string_view sql) {
+  ConsistencySetting out;
+  Cursor c{sql};
+  if (!c.word("set")) return out;
+  if (!(c.word("session") || c.word("local") || c.word("@@session.") || c.word("@@local."))) c.word("@@");
+  if (!c.word("causeway_consistency")) return out;
+  if (!c.word(":=") && !c.word("=")) return out;
+  out.matched = true;
+  c.skip_space();
+  std::string_view value;
+  if (c.i < sql.size() && (sql[c.i] == '\'' || sql[c.i] == '"')) {
+    const char q = sql[c.i];
+    const auto end = sql.find(q, c.i + 1);
+    if (end == std::string_view::npos) return out;  // matched, but no level: an error
+    value = sql.substr(c.i + 1, end - c.i - 1);
+    c.i = end + 1;
+  } else {
+    const std::size_t start = c.i;
+    while (c.i < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[c.i])) || sql[c.i] == '_' || sql[c.i] == '-')) ++c.i;
+    value = sql.substr(start, c.i - start);
+  }
+  out.value = value;
+  c.word(";");
+  c.skip_space();
+  if (c.i != sql.size()) return out;
+  if (same_name(value, "default")) {
+    out.valid = true;
+    out.level = Consistency::Unspecified;
+  } else if (auto level = level_named(value)) {
+    out.valid = true;
+    out.level = *level;
+  }
+  return out;
 }
 
 const char* to_string(RouteTarget target) {

@@ -47,6 +47,18 @@ struct RouteHint {
 // the statement or ignore the hint.
 RouteHint parse_hint(std::string_view text);
 
+// `SET causeway_consistency = 'strong'` (also SET SESSION / @@session. / @@ forms, `:=`,
+// the value quoted or bare, DEFAULT for the user's level): causeway's own session
+// setting, answered by causeway and never sent to a server. `matched` says the statement
+// is this one; `valid` that the value names a level (Unspecified for DEFAULT).
+struct ConsistencySetting {
+  bool matched = false;
+  bool valid = false;
+  Consistency level = Consistency::Unspecified;
+  std::string_view value;
+};
+ConsistencySetting parse_consistency_setting(std::string_view sql);
+
 const char* to_string(RouteTarget target);
 const char* to_string(Consistency consistency);
 const char* to_string(HintError error);

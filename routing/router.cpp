@@ -8,8 +8,54 @@ namespace {
 
 Decision primary(const Topology& t, Reason reason) { return {Target::Primary, primary_index(t), reason}; }
 
-Decision replica_or_fallback(const Topology& t, const RoutePolicy& policy, const LoadView& load, Reason reason) {
-  if (auto r = pick_replica(t, load)) return {Target::Replica, *r, reason};
+// What a read at this consistency level requires of a replica (docs/consistency.md).
+Eligibility eligibility_for(const Request& req, const SessionState& s, const Topology& t, const RoutePolicy& p) {
+  Eligibility e;
+  e.max_lag_ms = p.max_replica_lag_ms;
+  e.now = req.now;
+  e.required[0] = req.token;
+  switch (req.consistency) {
+    case Consistency::Unspecified:
+    case Consistency::Eventual: break;
+    case Consistency::ReadYourWrites: e.required[1] = &s.written; break;
+    case Consistency::Monotonic:
+      e.required[1] = &s.written;
+      e.required[2] = &s.observed;
+      break;
+    case Consistency::Strong: {
+      e.required[1] = &s.written;
+      const ServerState& primary = t.servers[primary_index(t)];
+      if (primary.tracked()) e.required[2] = primary.executed.get();
+      break;
+    }
+  }
+  if (req.consistency != Consistency::Eventual && req.consistency != Consistency::Unspecified)
+    e.required[3] = req.acknowledged;
+  return e;
+}
+
+// A replica that could soon qualify: healthy, tracked and within the lag limit.
+bool catching_up(const Topology& t, const Eligibility& e) {
+  for (std::size_t i = 0; i < t.servers.size(); ++i) {
+    const auto& s = t.servers[i];
+    if (t.writer != i && s.can_serve_reads() && s.weight > 0 && s.tracked() && e.lag_ok(s)) return true;
+  }
+  return false;
+}
+
+Decision replica_or_fallback(const Request& req, const SessionState& s, const Topology& t, const RoutePolicy& policy,
+                             const LoadView& load, Reason reason) {
+  if (req.consistency == Consistency::Strong && !t.servers[primary_index(t)].tracked())
+    return primary(t, Reason::StrongNoStream);
+  const Eligibility e = eligibility_for(req, s, t, policy);
+  if (auto r = pick_replica(t, load, e)) return {Target::Replica, *r, reason};
+  if (e.has_requirement() && (pick_replica(t, load, Eligibility{{}, e.max_lag_ms, e.now}) || req.waited)) {
+    // Replicas are up but none has the GTIDs: wait for one, or give up by policy.
+    if (!req.waited && catching_up(t, e)) return {Target::Wait, primary_index(t), Reason::WaitForReplica};
+    if (!req.waited) return primary(t, Reason::ConsistencyFallback);
+    if (policy.timeout_to_primary) return primary(t, Reason::ConsistencyTimeout);
+    return {Target::Reject, primary_index(t), Reason::ConsistencyTimeout};
+  }
   if (policy.fallback_to_primary) return primary(t, Reason::NoReplicaFallback);
   return {Target::Reject, primary_index(t), Reason::NoReplica};
 }
@@ -26,7 +72,7 @@ constexpr std::size_t no_server = std::numeric_limits<std::size_t>::max();
 // A route asked for by a hint or a rule; nullopt if it does not apply to this statement.
 // `server` (route=server:NAME) is no_server when the name is unknown.
 std::optional<Decision> requested(RouteTarget route, std::size_t server, const Request& req,
-                                  const Topology& t, const RoutePolicy& p, const LoadView& load, bool from_rule) {
+                                  const SessionState& s, const Topology& t, const RoutePolicy& p, const LoadView& load, bool from_rule) {
   const Classification* c = req.statement;
   const bool is_read = c != nullptr ? c->cls == StatementClass::Read : req.is_read_command;
   // Anywhere for a read; never a write, a locking read or a multi-statement to a replica.
@@ -36,7 +82,7 @@ std::optional<Decision> requested(RouteTarget route, std::size_t server, const R
     case RouteTarget::Primary: return primary(t, from_rule ? Reason::RulePrimary : Reason::HintPrimary);
     case RouteTarget::Replica:
       if (!movable) return std::nullopt;
-      return replica_or_fallback(t, p, load, from_rule ? Reason::RuleReplica : Reason::HintReplica);
+      return replica_or_fallback(req, s, t, p, load, from_rule ? Reason::RuleReplica : Reason::HintReplica);
     case RouteTarget::Server:
       if (!movable) return std::nullopt;
       if (server < t.servers.size() && t.servers[server].reachable) {
@@ -49,18 +95,18 @@ std::optional<Decision> requested(RouteTarget route, std::size_t server, const R
 }
 
 // Where a statement goes by what it is, before session state and hints are considered.
-Decision by_statement(const Classification& c, const SessionState& s, const Topology& t, const RoutePolicy& p,
-                      const LoadView& load) {
+Decision by_statement(const Request& req, const Classification& c, const SessionState& s, const Topology& t,
+                      const RoutePolicy& p, const LoadView& load) {
   if (c.has(flag::MultiStatement)) return primary(t, Reason::MultiStatement);
   if (c.has(flag::ServerSpecific)) return {Target::Server, s.last_server.value_or(primary_index(t)), Reason::ServerSpecific};
   switch (c.cls) {
     case StatementClass::Read:
-      if (is_replica_safe(c)) return replica_or_fallback(t, p, load, Reason::Read);
+      if (is_replica_safe(c)) return replica_or_fallback(req, s, t, p, load, Reason::Read);
       if (is_locking(c)) return primary(t, Reason::Locking);
       return primary(t, Reason::SideEffect);
     case StatementClass::Transaction:
       if (c.action == StatementAction::StartTransaction && c.access == AccessMode::ReadOnly) {
-        return replica_or_fallback(t, p, load, Reason::ReadOnlyTransaction);
+        return replica_or_fallback(req, s, t, p, load, Reason::ReadOnlyTransaction);
       }
       return primary(t, Reason::TransactionControl);
     case StatementClass::Write: return primary(t, Reason::Write);
@@ -91,12 +137,39 @@ std::size_t primary_index(const Topology& t) {
   return 0;
 }
 
-std::optional<std::size_t> pick_replica(const Topology& t, const LoadView& load) {
+bool Eligibility::has_requirement() const {
+  for (const auto* r : required)
+    if (r != nullptr && !r->empty()) return true;
+  return false;
+}
+
+bool Eligibility::lag_ok(const ServerState& s) const {
+  if (max_lag_ms <= 0) return true;
+  const std::int64_t lag = s.lag_ms(now);
+  // Unknown lag (no stream): the monitor's Seconds_Behind_Master is the best there is.
+  if (lag < 0) return s.seconds_behind < 0 || s.seconds_behind * 1000 <= max_lag_ms;
+  return lag <= max_lag_ms;
+}
+
+bool Eligibility::accepts(const ServerState& s) const {
+  if (!lag_ok(s)) return false;
+  for (const auto* r : required) {
+    if (r == nullptr || r->empty()) continue;
+    if (!s.executed || !s.executed->contains(*r)) return false;
+  }
+  return true;
+}
+
+void observe_read(SessionState& session, const ServerState& server) {
+  if (server.executed) session.observed.unite(*server.executed);
+}
+
+std::optional<std::size_t> pick_replica(const Topology& t, const LoadView& load, const Eligibility& e) {
   // Two passes without allocating: the lowest cost, then the rotation-th replica at it, so
   // equally loaded replicas take turns.
   const auto cost = [&](std::size_t i) -> std::optional<std::uint64_t> {
     const auto& s = t.servers[i];
-    if (t.writer == i || !s.can_serve_reads() || s.weight == 0) return std::nullopt;
+    if (t.writer == i || !s.can_serve_reads() || s.weight == 0 || !e.accepts(s)) return std::nullopt;
     const std::uint64_t outstanding = i < load.outstanding.size() ? load.outstanding[i] : 0;
     return (outstanding + 1) * 1'000'000 / s.weight;
   };
@@ -138,18 +211,28 @@ Decision decide(const Request& req, const SessionState& s, const Topology& t, co
     const RouteHint& h = *req.hint;
     const std::size_t server =
         h.route == RouteTarget::Server ? find_server(t, h.server).value_or(no_server) : no_server;
-    if (auto d = requested(h.route, server, req, t, p, load, false)) return *d;
+    if (auto d = requested(h.route, server, req, s, t, p, load, false)) return *d;
   }
   if (req.rule != nullptr) {
     const RuleAction& r = *req.rule;
-    if (auto d = requested(r.route, r.server, req, t, p, load, true)) return *d;
+    if (auto d = requested(r.route, r.server, req, s, t, p, load, true)) return *d;
   }
   const Classification* c = req.statement;
   const bool is_read = c != nullptr ? c->cls == StatementClass::Read : req.is_read_command;
   if (c == nullptr) {
-    return is_read ? replica_or_fallback(t, p, load, Reason::Read) : primary(t, Reason::Unknown);
+    return is_read ? replica_or_fallback(req, s, t, p, load, Reason::Read) : primary(t, Reason::Unknown);
   }
-  return by_statement(*c, s, t, p, load);
+  return by_statement(req, *c, s, t, p, load);
+}
+
+const char* to_string(StreamState state) {
+  switch (state) {
+    case StreamState::Off: return "off";
+    case StreamState::Connecting: return "connecting";
+    case StreamState::Streaming: return "streaming";
+    case StreamState::Polling: return "polling";
+  }
+  return "unknown";
 }
 
 const char* to_string(Target target) {
@@ -158,6 +241,7 @@ const char* to_string(Target target) {
     case Target::Replica: return "replica";
     case Target::Server: return "server";
     case Target::Reject: return "reject";
+    case Target::Wait: return "wait";
   }
   return "unknown";
 }
@@ -190,6 +274,10 @@ const char* to_string(Reason reason) {
     case Reason::RuleReplica: return "rule_replica";
     case Reason::RuleServer: return "rule_server";
     case Reason::RuleReject: return "rule_reject";
+    case Reason::WaitForReplica: return "wait_for_replica";
+    case Reason::ConsistencyFallback: return "consistency_fallback";
+    case Reason::ConsistencyTimeout: return "consistency_timeout";
+    case Reason::StrongNoStream: return "strong_no_stream";
   }
   return "unknown";
 }

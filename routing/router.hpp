@@ -3,6 +3,7 @@
 // reach the status port and the client-visible route trace.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -17,7 +18,9 @@
 
 namespace causeway::routing {
 
-enum class Target : std::uint8_t { Primary, Replica, Server, Reject };
+// Wait: no replica has what the read's consistency level requires yet, but one is catching
+// up: park the read until the topology changes or its deadline passes, then decide again.
+enum class Target : std::uint8_t { Primary, Replica, Server, Reject, Wait };
 
 enum class Reason : std::uint8_t {
   SplitDisabled,        // read/write splitting is off: everything to the primary
@@ -46,6 +49,10 @@ enum class Reason : std::uint8_t {
   RuleReplica,          // a rule's route: replica
   RuleServer,           // a rule's route: server:NAME
   RuleReject,           // a rule's reject: the statement is refused
+  WaitForReplica,       // no replica has the read's required GTIDs yet; one is catching up
+  ConsistencyFallback,  // no replica has (or can soon have) the required GTIDs: the primary
+  ConsistencyTimeout,   // the read waited until its deadline; the policy decides
+  StrongNoStream,       // strong read, but the primary's GTIDs are not known: the primary
 };
 
 struct Decision {
@@ -57,6 +64,8 @@ struct Decision {
 struct RoutePolicy {
   bool split = true;                  // send reads to replicas
   bool fallback_to_primary = true;    // no usable replica: primary (else an error)
+  bool timeout_to_primary = true;     // a consistent read waited in vain: primary (else an error)
+  std::int64_t max_replica_lag_ms = 0;  // replicas further behind serve no reads; 0: no limit
 };
 
 // Per-worker load of each server, for least-outstanding-requests balancing.
@@ -70,6 +79,17 @@ struct Request {
   const RouteHint* hint = nullptr;            // null: no hint
   const RuleAction* rule = nullptr;           // the matching rule's action; null: none
   bool is_read_command = false;               // e.g. COM_FIELD_LIST (without a statement)
+
+  // What a replica must have applied before it may serve this read. The caller resolves
+  // the level (hint, then rule, then the session's SET causeway_consistency, then the
+  // user's, then the default) and parses a min_gtid token.
+  Consistency consistency = Consistency::Eventual;
+  const replication::GtidSet* token = nullptr;  // min_gtid hint; null: none
+  // consistency.scope global: every commit causeway has acknowledged to any client; at
+  // read_your_writes and above a read requires these too. Null: session scope.
+  const replication::GtidSet* acknowledged = nullptr;
+  bool waited = false;  // the read already waited until its deadline: decide for good
+  std::chrono::steady_clock::time_point now{};  // for replica lag
 };
 
 // Precedence: a rule's reject; splitting off; the open transaction; pinned state; the
@@ -81,8 +101,24 @@ Decision decide(const Request& request, const SessionState& session, const Topol
 // The index of the primary to use: the monitor's writer, else the configured primary.
 std::size_t primary_index(const Topology& topology);
 
-// A replica for a read, by weighted least outstanding requests; nullopt if none is usable.
-std::optional<std::size_t> pick_replica(const Topology& topology, const LoadView& load);
+// Whether a replica may serve a read: the GTIDs it must have applied (all null: any
+// healthy replica) and the lag limit.
+struct Eligibility {
+  const replication::GtidSet* required[4] = {nullptr, nullptr, nullptr, nullptr};
+  std::int64_t max_lag_ms = 0;  // 0: no limit
+  std::chrono::steady_clock::time_point now{};
+  bool has_requirement() const;
+  bool lag_ok(const ServerState& server) const;
+  bool accepts(const ServerState& server) const;  // lag_ok and has every required GTID
+};
+
+// A replica for a read, by weighted least outstanding requests among those `eligibility`
+// accepts; nullopt if none is.
+std::optional<std::size_t> pick_replica(const Topology& topology, const LoadView& load,
+                                        const Eligibility& eligibility = {});
+
+// After a read ran on a replica: a monotonic session never reads older state again.
+void observe_read(SessionState& session, const ServerState& server);
 
 const char* to_string(Reason reason);
 const char* to_string(Target target);

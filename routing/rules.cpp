@@ -45,6 +45,7 @@ RuleAction action_of(const RuleSpec& s, std::span<const std::string> servers) {
   RuleAction a;
   a.route = s.route;
   a.consistency = s.consistency;
+  a.wait_ms = s.wait_ms;
   if (s.reject) {
     if (s.route != RouteTarget::Unspecified) {
       throw std::invalid_argument("rule \"" + s.name + "\": reject cannot be combined with route");

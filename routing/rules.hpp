@@ -61,6 +61,7 @@ struct RuleSpec {
   RouteTarget route = RouteTarget::Unspecified;
   std::string server;  // route == Server
   Consistency consistency = Consistency::Unspecified;
+  std::int64_t wait_ms = -1;  // how long its reads may wait for a replica; -1: the level's
   std::optional<std::string> reject;  // the client's error message
 };
 
@@ -69,6 +70,7 @@ struct RuleAction {
   RouteTarget route = RouteTarget::Unspecified;
   std::size_t server = 0;  // route == Server: index into the topology's servers (config order)
   Consistency consistency = Consistency::Unspecified;
+  std::int64_t wait_ms = -1;  // -1: the consistency level's wait
   bool reject = false;
   std::string reject_message;
 };

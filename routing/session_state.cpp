@@ -76,9 +76,12 @@ void after_statement(SessionState& s, const Classification* c, std::size_t serve
 }
 
 void reset_session(SessionState& s) {
-  const auto last = s.last_server;
-  s = SessionState{};
-  s.last_server = last;
+  // What the session wrote and read stays required: the same client goes on after a reset.
+  SessionState fresh;
+  fresh.last_server = s.last_server;
+  fresh.written = std::move(s.written);
+  fresh.observed = std::move(s.observed);
+  s = std::move(fresh);
 }
 
 }  // namespace causeway::routing

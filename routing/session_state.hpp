@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "replication/gtid_set.hpp"
+
 namespace causeway::routing {
 
 // Why a session is tied to one backend connection: state that lives only there.
@@ -36,6 +38,12 @@ struct SessionState {
   std::optional<std::size_t> pinned_server;       // where pinned state lives
   std::optional<std::size_t> last_server;         // where the last statement ran
   bool next_transaction_read_only = false;        // SET TRANSACTION READ ONLY (next one only)
+
+  // Consistency (docs/consistency.md): the GTIDs of the session's own committed writes, as
+  // the primary reported them in OK packets, and for `monotonic` the state of the replicas
+  // it has read from. Both only grow.
+  replication::GtidSet written;
+  replication::GtidSet observed;
 
   bool pinned() const { return pins != 0 && pinned_server.has_value(); }
 };

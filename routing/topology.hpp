@@ -10,9 +10,22 @@
 #include <string>
 #include <vector>
 
+#include "replication/gtid_set.hpp"
+
 namespace causeway::routing {
 
 enum class ConfiguredRole : std::uint8_t { Auto, Primary, Replica };
+
+// The binlog side's knowledge of a server (replication/stream.hpp).
+enum class StreamState : std::uint8_t {
+  Off,         // no replication account configured: GTIDs unknown
+  Connecting,  // no stream yet, or reconnecting after a failure
+  Streaming,   // the server's binlog is streamed: GTIDs known to the transaction
+  Polling,     // degraded: no stream possible, the executed set is polled
+};
+const char* to_string(StreamState state);
+
+using GtidSetPtr = std::shared_ptr<const replication::GtidSet>;
 
 struct ServerState {
   std::string name;
@@ -32,6 +45,29 @@ struct ServerState {
   std::string version;          // @@version
   std::chrono::system_clock::time_point checked_at{};
   bool drained = false;         // set by an operator: no new reads
+
+  // Filled by the binlog stream (or the polling fallback).
+  StreamState stream = StreamState::Off;
+  std::string stream_error;     // why the stream is not streaming, if it is not
+  // GTIDs this server has applied AND made visible to readers (replicas: confirmed with
+  // MASTER_GTID_WAIT / WAIT_FOR_EXECUTED_GTID_SET after the stream showed them; the
+  // primary: its binlog). Null: unknown.
+  GtidSetPtr executed;
+  std::uint64_t lag_transactions = 0;  // GTIDs the primary has that this server lacks
+  // While behind: when the primary's stream showed the oldest GTID this server still
+  // lacks (steady clock); default-constructed when level with the primary.
+  std::chrono::steady_clock::time_point behind_since{};
+  std::int64_t last_delay_ms = -1;  // primary stream -> this server, for the last GTID; -1 unknown
+
+  // Replication lag in milliseconds at `now`: the age of the oldest missing transaction
+  // while behind, 0 when level with the primary; -1 when unknown (not streamed).
+  std::int64_t lag_ms(std::chrono::steady_clock::time_point now) const {
+    if (behind_since != std::chrono::steady_clock::time_point{})
+      return std::chrono::duration_cast<std::chrono::milliseconds>(now - behind_since).count();
+    return executed ? 0 : -1;
+  }
+  // The server's GTIDs are known and kept current.
+  bool tracked() const { return executed && (stream == StreamState::Streaming || stream == StreamState::Polling); }
 
   // The writer: pinned by config, or read_only=OFF when the config says auto.
   bool is_writer() const {

@@ -139,6 +139,8 @@ inline constexpr std::uint16_t secure_transport_required = 3159;  // HY000
 inline constexpr std::uint16_t lost_connection = 2013;      // HY000 (client-side code; used when a backend drops)
 inline constexpr std::uint16_t backend_unavailable = 2003;  // HY000 (can't connect to server)
 inline constexpr std::uint16_t rule_reject = 1148;         // 42000 (what ProxySQL answers for a rule's error_msg)
+inline constexpr std::uint16_t wrong_arguments = 1210;     // HY000 ER_WRONG_ARGUMENTS
+inline constexpr std::uint16_t wrong_value_for_var = 1231; // 42000 ER_WRONG_VALUE_FOR_VAR
 inline constexpr std::uint16_t no_replica = 9001;          // HY000 causeway: no server can serve the read
 }  // namespace er
 

@@ -212,6 +212,8 @@ users:
     password: app
     auth_plugin: mysql_native_password
 workers: $w
+routing:
+  read_write_split: false
 timeouts:
   shutdown_grace: 2s
 log_level: warn

@@ -8,7 +8,7 @@
 #   --direct      no causeway: the tests talk to the sandbox primary itself (development;
 #                 proxy-only checks are skipped or adapt, and say so)
 #   --only LIST   run only these suites: check_config, explain, client, bad_input, python, node,
-#                 cli, sysbench, routing, pool, monitor
+#                 cli, sysbench, routing, pool, consistency, monitor
 #   --keep-logs   keep the work directory (logs, configs) even when everything passed
 #
 # Environment: CW_ITEST_BASE_PORT (first port to try, default 23306);
@@ -41,6 +41,7 @@ die() { log "error: $*"; exit 1; }
 
 itest_client=$build/tests/integration/itest_client
 itest_monitor=$build/tests/integration/itest_monitor
+staleness_bin=$build/tests/staleness/causeway_staleness
 causeway_bin=$build/proxy/causeway
 need_target() { # PATH TARGET
   [[ -x "$1" ]] && return 0
@@ -50,6 +51,7 @@ need_target() { # PATH TARGET
 }
 need_target "$itest_client" itest_client
 need_target "$itest_monitor" itest_monitor
+need_target "$staleness_bin" causeway_staleness
 if ((!direct)); then
   need_target "$causeway_bin" causeway
 fi
@@ -222,7 +224,7 @@ export CW_ROOT_USER=root CW_ROOT_PASSWORD=root
 export CW_PRIMARY_PORT=$PRIMARY_PORT
 export CW_REPLICA_PORTS=$REPLICA_PORTS CW_SANDBOX_DIR=$sandbox_dir
 export CW_MONITOR_USER=monitor CW_MONITOR_PASSWORD=monitor
-export CW_CA=$certs/ca.pem CW_TLS=1
+export CW_CA=$certs/ca.pem CW_TLS=1 CW_STALENESS_BIN=$staleness_bin
 export CW_MAX_PACKET=67108864
 [[ -s "$work/wrong-ca.pem" ]] && export CW_WRONG_CA=$work/wrong-ca.pem
 if ((direct)); then
@@ -294,6 +296,7 @@ run_suite cli 120 "$here/cli_test.sh"
 run_suite sysbench 180 "$here/sysbench_test.sh"
 run_suite routing 300 /usr/bin/python3 "$here/routing_test.py"
 run_suite pool 300 /usr/bin/python3 "$here/pool_test.py"
+run_suite consistency 400 /usr/bin/python3 "$here/consistency_test.py"
 # Last: it stops, breaks, kills and restarts sandbox servers (and leaves them healthy).
 run_suite monitor 300 "$itest_monitor" --order decl
 

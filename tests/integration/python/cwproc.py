@@ -30,10 +30,12 @@ def free_port():
 class Causeway:
     """The suite's config (CW_CAUSEWAY_CONFIG) with its listener moved to a free port, the
     status port off, `users` added, and `extra` YAML appended (top-level sections it does
-    not have)."""
+    not have), after the regex substitutions in `replace` ((pattern, replacement) pairs)."""
 
-    def __init__(self, extra="", users=()):
+    def __init__(self, extra="", users=(), replace=()):
         text = open(os.environ["CW_CAUSEWAY_CONFIG"]).read()
+        for pattern, replacement in replace:
+            text = re.sub(pattern, replacement, text)
         for name, password in users:  # more users, each with a clear password
             text = text.replace("users:\n", "users:\n  - name: %s\n    password: %s\n" % (name, password), 1)
         self.port = free_port()

@@ -767,7 +767,7 @@ TEST_CASE("each rule problem names its key path and reason", "[config][rules][va
       {"  - name: a\n    consistency: strong\n    reject: no\n", "rules[0].reject",
        "cannot be combined with consistency"},
       {"  - name: a\n    reject: \"\"\n", "rules[0].reject", "must not be empty"},
-      {"  - name: a\n    user: app\n", "rules[0]", "needs an action: route, consistency or reject"},
+      {"  - name: a\n    user: app\n", "rules[0]", "needs an action: route, consistency, wait or reject"},
       {"  - name: a\n    user: []\n    route: primary\n", "rules[0].user", "must not be an empty list"},
       {"  - name: a\n    schema: [shop, \"\"]\n    route: primary\n", "rules[0].schema[1]", "must not be empty"},
       {"  - name: a\n    user: {x: 1}\n    route: primary\n", "rules[0].user",
@@ -850,4 +850,94 @@ TEST_CASE("rule enum names print as they are written in the config", "[config][r
   CHECK(std::string(cfg::to_string(cfg::StatementClass::Deallocate)) == "deallocate");
   CHECK(std::string(cfg::to_string(cfg::Consistency::ReadYourWrites)) == "read_your_writes");
   CHECK(std::string(cfg::to_string(cfg::Consistency::Strong)) == "strong");
+}
+
+TEST_CASE("consistency settings load per default, level, user and rule", "[config][consistency]") {
+  const cfg::Config c = cfg::load_string(minimal + R"(replication:
+  user: repl
+  password: r
+  heartbeat: 250ms
+  poll_interval: 50ms
+  server_id: 4242
+consistency:
+  default: monotonic
+  scope: session
+  max_replica_lag: 2s
+  on_timeout: error
+  wait:
+    read_your_writes: 100ms
+    strong: 3s
+rules:
+  - name: reports
+    match: "^SELECT .* FROM report"
+    consistency: eventual
+    wait: 20ms
+)");
+  CHECK(c.consistency.level == cfg::Consistency::Monotonic);
+  CHECK(c.consistency.scope == cfg::ConsistencyScope::Session);
+  CHECK(c.consistency.max_replica_lag == 2s);
+  CHECK(c.consistency.on_timeout == cfg::Fallback::Error);
+  CHECK(c.consistency.wait_for(cfg::Consistency::ReadYourWrites) == 100ms);
+  CHECK(c.consistency.wait_for(cfg::Consistency::Monotonic) == 500ms);  // default kept
+  CHECK(c.consistency.wait_for(cfg::Consistency::Strong) == 3s);
+  CHECK(c.consistency.wait_for(cfg::Consistency::Eventual) == 0ms);
+  REQUIRE(c.rules.size() == 1);
+  CHECK(c.rules[0].consistency == cfg::Consistency::Eventual);
+  CHECK(c.rules[0].wait == 20ms);
+  CHECK(c.replication->heartbeat == 250ms);
+  CHECK(c.replication->poll_interval == 50ms);
+  CHECK(c.replication->server_id == 4242);
+
+  const cfg::Config d = cfg::load_string(minimal);
+  CHECK(d.consistency.level == cfg::Consistency::ReadYourWrites);
+  CHECK(d.consistency.max_replica_lag == 0ms);
+  CHECK(d.consistency.on_timeout == cfg::Fallback::Primary);
+  CHECK(d.consistency.scope == cfg::ConsistencyScope::Global);
+}
+
+TEST_CASE("a user's consistency level loads and a bad one is located", "[config][consistency]") {
+  const std::string users = R"(listeners:
+  - port: 16033
+servers:
+  - name: p
+    port: 3306
+users:
+  - name: app
+    password: app
+    consistency: strong
+  - name: other
+    password: x
+    consistency: strongest
+)";
+  try {
+    cfg::load_string(users);
+    FAIL("expected an error");
+  } catch (const cfg::Error& e) {
+    REQUIRE(e.issues().size() == 1);
+    CHECK(e.issues()[0].path == "users[1].consistency");
+    CHECK(e.issues()[0].line == 12);
+    CHECK_THAT(e.issues()[0].message, Catch::Contains("strong"));
+  }
+  const cfg::Config c = cfg::load_string(users.substr(0, users.find("  - name: other")));
+  CHECK(c.users[0].consistency == cfg::Consistency::Strong);
+}
+
+TEST_CASE("consistency and replication values out of range are rejected", "[config][consistency][validate]") {
+  const auto issue_of = [](const std::string& yaml) {
+    try {
+      cfg::load_string(minimal + yaml);
+    } catch (const cfg::Error& e) {
+      return e.issues().front().path + ": " + e.issues().front().message;
+    }
+    return std::string("no error");
+  };
+  CHECK(issue_of("replication:\n  user: r\n  password: r\n  heartbeat: 5ms\n") ==
+        "replication.heartbeat: must be between 10ms and 60s");
+  CHECK(issue_of("replication:\n  user: r\n  password: r\n  poll_interval: 0\n") ==
+        "replication.poll_interval: must be at least 10ms");
+  CHECK(issue_of("consistency:\n  wait:\n    strong: 2h\n") == "consistency.wait.strong: must be at most 1h");
+  CHECK_THAT(issue_of("consistency:\n  default: sometimes\n"), Catch::Contains("consistency.default"));
+  CHECK_THAT(issue_of("consistency:\n  wait:\n    eventual: 1s\n"), Catch::Contains("consistency.wait.eventual"));
+  CHECK(issue_of("rules:\n  - name: r\n    reject: no\n    wait: 1s\n") ==
+        "rules[0].reject: cannot be combined with wait: a rejected statement reads nothing");
 }

@@ -187,12 +187,12 @@ TEST_CASE("several channels: the replica is as healthy as its worst channel",
 
 TEST_CASE("the flavour decides the queries", "[replication][flavour]") {
   const auto mariadb = repl::detect_flavour("10.11.19-MariaDB-0+deb12u1-log", 101119);
-  CHECK(mariadb.flavour == repl::Flavour::MariaDB);
+  CHECK(mariadb.flavour == repl::Flavour::Mariadb);
   CHECK(repl::variables_query(mariadb) == "SELECT @@version, @@read_only, @@server_id");
   CHECK(repl::replica_status_query(mariadb) == "SHOW SLAVE STATUS");
 
   const auto mysql8 = repl::detect_flavour("8.0.36", 80036);
-  CHECK(mysql8.flavour == repl::Flavour::MySQL);
+  CHECK(mysql8.flavour == repl::Flavour::Mysql);
   CHECK(repl::variables_query(mysql8) ==
         "SELECT @@version, @@read_only, @@server_id, @@super_read_only");
   CHECK(repl::replica_status_query(mysql8) == "SHOW REPLICA STATUS");
@@ -201,7 +201,7 @@ TEST_CASE("the flavour decides the queries", "[replication][flavour]") {
   CHECK(repl::replica_status_query(repl::detect_flavour("8.0.21", 80021)) == "SHOW SLAVE STATUS");
   const auto mysql56 = repl::detect_flavour("5.6.51-log", 50651);
   CHECK(repl::variables_query(mysql56) == "SELECT @@version, @@read_only, @@server_id");
-  CHECK(repl::detect_flavour("5.7.44-48-log", 50744).flavour == repl::Flavour::MySQL);  // Percona
+  CHECK(repl::detect_flavour("5.7.44-48-log", 50744).flavour == repl::Flavour::Mysql);  // Percona
 }
 
 TEST_CASE("variables: read_only, and super_read_only on MySQL", "[replication][flavour]") {

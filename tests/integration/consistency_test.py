@@ -1,0 +1,373 @@
+#!/usr/bin/python3
+"""Consistency levels through causeway, against the suite's real sandbox.
+
+Every server has a local, unreplicated table demo.whoami holding its own name, so
+`SELECT name FROM whoami` says which server ran a read. Replicas are made to lag with
+MASTER_DELAY, a stopped SQL thread and CPU load; the staleness checker (tests/staleness,
+libmariadb) counts reads that missed the session's own write. The bar for
+read_your_writes, monotonic and strong is zero.
+"""
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import pymysql
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from cwproc import Causeway, wait_until  # noqa: E402
+
+HOST = os.environ.get("CW_HOST", "127.0.0.1")
+PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
+REPLICA_PORTS = [int(p) for p in os.environ["CW_REPLICA_PORTS"].split()]
+ROOT = (os.environ.get("CW_ROOT_USER", "root"), os.environ.get("CW_ROOT_PASSWORD", "root"))
+APP = (os.environ.get("CW_USER", "app"), os.environ.get("CW_PASSWORD", "app"))
+CHECKER = os.environ["CW_STALENESS_BIN"]
+NAMES = ["primary"] + ["replica%d" % (i + 1) for i in range(len(REPLICA_PORTS))]
+REPLICAS = set(NAMES[1:])
+SPLIT = "routing:\n  read_write_split: true\n"
+
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print("%s %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""), flush=True)
+
+
+def direct(port):
+    return pymysql.connect(host=HOST, port=port, user=ROOT[0], password=ROOT[1], database="demo", autocommit=True)
+
+
+def app(port):
+    return pymysql.connect(host=HOST, port=port, user=APP[0], password=APP[1], database="demo", autocommit=True)
+
+
+def one(cur, sql):
+    cur.execute(sql)
+    return cur.fetchone()[0]
+
+
+def on_replicas(sql):
+    for port in REPLICA_PORTS:
+        c = direct(port)
+        c.cursor().execute(sql)
+        c.close()
+
+
+def set_delay(port, seconds):
+    """MASTER_DELAY counts from the primary's commit timestamp in whole seconds: a delay of
+    N holds a transaction back between N-1 and N seconds."""
+    c = direct(port)
+    cur = c.cursor()
+    cur.execute("STOP SLAVE")
+    cur.execute("CHANGE MASTER TO MASTER_DELAY = %d" % seconds)
+    cur.execute("START SLAVE")
+    c.close()
+
+
+def in_sync():
+    subprocess.run([os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "sandbox.sh"),
+                    "sync", "--dir", os.environ["CW_SANDBOX_DIR"], "--timeout", "60"], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def checker(port, *args):
+    """Runs the staleness checker; returns (exit status, summary fields)."""
+    cmd = [CHECKER, "--host", HOST, "--port", str(port), "--user", APP[0], "--password", APP[1],
+           "--database", "demo", "--timeout", "10"] + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    line = next((l for l in p.stdout.splitlines() if l.startswith("staleness:")), "")
+    fields = dict(re.findall(r"(\w+)=(\S+)", line))
+    if p.returncode not in (0, 1):
+        print(p.stdout + p.stderr, flush=True)
+    return p.returncode, fields
+
+
+def stale_free(name, port, *args):
+    rc, f = checker(port, *args)
+    check(name, rc == 0 and f.get("stale") == "0" and f.get("errors") == "0" and int(f.get("reads", "0")) > 0,
+          "exit %d, stale=%s errors=%s reads=%s" % (rc, f.get("stale"), f.get("errors"), f.get("reads")))
+
+
+def setup():
+    for name, port in zip(NAMES, [PRIMARY_PORT] + REPLICA_PORTS):
+        c = direct(port)
+        cur = c.cursor()
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("CREATE TABLE IF NOT EXISTS demo.whoami (name VARCHAR(20))")
+        cur.execute("DELETE FROM demo.whoami")
+        cur.execute("INSERT INTO demo.whoami VALUES (%s)", (name,))
+        c.close()
+    c = direct(PRIMARY_PORT)
+    c.cursor().execute("CREATE TABLE IF NOT EXISTS demo.ct_rows (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+    c.close()
+    rc, f = checker(PRIMARY_PORT, "--setup", "--sessions", "1", "--iterations", "1")
+    if rc != 0:
+        raise SystemExit("staleness checker setup failed: %s" % f)
+    in_sync()
+
+
+def basics(port):
+    c = app(port)
+    cur = c.cursor()
+    wait_until(lambda: one(cur, "SELECT name FROM whoami") in REPLICAS)
+    cur.execute("INSERT INTO ct_rows (v) VALUES (1)")
+    check("a client without session tracking gets OK packets without session state",
+          not (c.server_status & 0x4000), "status %#x" % c.server_status)
+    check("a read after a write goes to a replica that has the write",
+          one(cur, "SELECT name FROM whoami") in REPLICAS)
+    check("and sees the row", one(cur, "SELECT COUNT(*) FROM ct_rows WHERE v = 1") >= 1)
+
+    try:
+        cur.execute("/* causeway: min_gtid=not-a-gtid */ SELECT 1")
+        check("a malformed min_gtid token is refused", False, "no error")
+    except pymysql.MySQLError as e:
+        check("a malformed min_gtid token is refused", e.args[0] == 1210 and "min_gtid" in e.args[1], str(e.args))
+    try:
+        cur.execute("SET causeway_consistency = 'sometimes'")
+        check("SET causeway_consistency rejects an unknown level", False, "no error")
+    except pymysql.MySQLError as e:
+        check("SET causeway_consistency rejects an unknown level", e.args[0] == 1231, str(e.args))
+    check("the session goes on after those errors", one(cur, "SELECT 1") == 1)
+    c.close()
+
+
+def waits_for_a_lagging_replica(port):
+    """Both replicas 1-2 s behind: a read after a write waits (wait 3 s) and is served by a
+    replica the moment one has the write."""
+    for p in REPLICA_PORTS:
+        set_delay(p, 2)
+    try:
+        c = app(port)
+        cur = c.cursor()
+        cur.execute("INSERT INTO ct_rows (v) VALUES (2)")
+        cur.execute("SELECT name, (SELECT COUNT(*) FROM ct_rows WHERE v = 2) FROM whoami")
+        name, count = cur.fetchone()
+        check("a read waits for a lagging replica to apply the session's write", name in REPLICAS and count >= 1,
+              "%s saw %s rows" % (name, count))
+
+        other = app(port)
+        ocur = other.cursor()
+        cur.execute("INSERT INTO ct_rows (v) VALUES (21)")
+        ocur.execute("SELECT name, (SELECT COUNT(*) FROM ct_rows WHERE v = 21) FROM whoami")
+        name, count = ocur.fetchone()
+        check("another connection's read sees a row committed just before (scope: global)", count == 1,
+              "%s saw %s rows" % (name, count))
+        other.close()
+
+        cur.execute("SET causeway_consistency = 'eventual'")
+        cur.execute("INSERT INTO ct_rows (v) VALUES (3)")
+        cur.execute("SELECT name, (SELECT COUNT(*) FROM ct_rows WHERE v = 3) FROM whoami")
+        name, count = cur.fetchone()
+        check("SET causeway_consistency = eventual reads a replica without waiting", name in REPLICAS and count == 0,
+              "%s saw %s rows" % (name, count))
+        cur.execute("SET causeway_consistency = DEFAULT")
+        cur.execute("INSERT INTO ct_rows (v) VALUES (4)")
+        check("SET causeway_consistency = DEFAULT restores read_your_writes",
+              one(cur, "SELECT COUNT(*) FROM ct_rows WHERE v = 4") == 1)
+        c.close()
+
+        rc, f = checker(port, "--sessions", "4", "--iterations", "3", "--hint", "/* causeway: consistency=eventual */",
+                        "--allow-stale")
+        check("eventual reads from lagging replicas are stale (the checker sees it)",
+              rc == 0 and int(f.get("stale", "0")) > 0, str(f))
+        stale_free("read_your_writes with both replicas 1-2 s behind: no stale read", port,
+                   "--sessions", "4", "--iterations", "3")
+    finally:
+        for p in REPLICA_PORTS:
+            set_delay(p, 0)
+        in_sync()
+
+
+def under_lag(port):
+    # One replica delayed: reads need the other one or wait.
+    set_delay(REPLICA_PORTS[0], 2)
+    try:
+        stale_free("read_your_writes, one replica behind", port, "--sessions", "8", "--iterations", "40",
+                   "--mode", "mixed")
+        stale_free("monotonic, one replica behind", port, "--sessions", "4", "--iterations", "40",
+                   "--hint", "/* causeway: consistency=monotonic */")
+        stale_free("strong, one replica behind", port, "--sessions", "4", "--iterations", "40",
+                   "--hint", "/* causeway: consistency=strong */")
+        stale_free("prepared statements in explicit transactions, one replica behind", port,
+                   "--sessions", "4", "--iterations", "40", "--prepared", "--transactions", "--mode", "update")
+        stale_free("a GTID token from the OK packet carries read-your-writes to a new connection", port,
+                   "--sessions", "4", "--iterations", "30", "--reconnect-every", "1", "--min-gtid-from-ok",
+                   "--hint", "/* causeway: consistency=eventual */")
+    finally:
+        set_delay(REPLICA_PORTS[0], 0)
+        in_sync()
+
+    # A replica's SQL thread stops and starts under the checker's feet.
+    stop = threading.Event()
+
+    def flap():
+        c = direct(REPLICA_PORTS[-1])
+        cur = c.cursor()
+        while not stop.is_set():
+            cur.execute("STOP SLAVE SQL_THREAD")
+            stop.wait(0.3)
+            cur.execute("START SLAVE SQL_THREAD")
+            stop.wait(0.3)
+        c.close()
+
+    t = threading.Thread(target=flap)
+    t.start()
+    try:
+        stale_free("read_your_writes while a replica's SQL thread stops and starts", port,
+                   "--sessions", "8", "--duration", "3", "--mode", "mixed")
+    finally:
+        stop.set()
+        t.join()
+        in_sync()
+
+    # A replica busy with CPU-heavy queries applies late.
+    stop.clear()
+
+    def burn():
+        c = direct(REPLICA_PORTS[0])
+        cur = c.cursor()
+        while not stop.is_set():
+            cur.execute("SELECT BENCHMARK(2000000, MD5('causeway'))")
+        c.close()
+
+    burners = [threading.Thread(target=burn) for _ in range(3)]
+    for b in burners:
+        b.start()
+    try:
+        stale_free("read_your_writes with a replica under CPU load", port, "--sessions", "8", "--duration", "3",
+                   "--mode", "mixed", "--prepared")
+    finally:
+        stop.set()
+        for b in burners:
+            b.join()
+
+
+def session_scope():
+    """scope: session: another connection's fresh commit is not required (a replica may
+    serve the read without it), while the writing session still reads its own write."""
+    proxy = Causeway(SPLIT + "consistency:\n  scope: session\n  wait:\n    read_your_writes: 3s\n")
+    for p in REPLICA_PORTS:
+        set_delay(p, 2)
+    try:
+        writer, reader = app(proxy.port), app(proxy.port)
+        wcur, rcur = writer.cursor(), reader.cursor()
+        wait_until(lambda: one(rcur, "SELECT name FROM whoami") in REPLICAS)
+        wcur.execute("INSERT INTO ct_rows (v) VALUES (22)")
+        rcur.execute("SELECT name, (SELECT COUNT(*) FROM ct_rows WHERE v = 22) FROM whoami")
+        name, count = rcur.fetchone()
+        check("scope: session does not make other connections wait", name in REPLICAS and count == 0,
+              "%s saw %s rows" % (name, count))
+        check("scope: session still reads the session's own write", one(wcur, "SELECT COUNT(*) FROM ct_rows WHERE v = 22") == 1)
+        writer.close()
+        reader.close()
+    finally:
+        proxy.stop()
+        for p in REPLICA_PORTS:
+            set_delay(p, 0)
+        in_sync()
+
+
+def timeout_policy():
+    proxy = Causeway(SPLIT + "consistency:\n  on_timeout: error\n  wait:\n    read_your_writes: 100ms\n")
+    for p in REPLICA_PORTS:
+        set_delay(p, 2)
+    try:
+        c = app(proxy.port)
+        cur = c.cursor()
+        cur.execute("INSERT INTO ct_rows (v) VALUES (5)")
+        try:
+            cur.execute("SELECT name FROM whoami")
+            check("on_timeout: error refuses a read no replica could serve in time", False, str(cur.fetchall()))
+        except pymysql.MySQLError as e:
+            check("on_timeout: error refuses a read no replica could serve in time",
+                  e.args[0] == 9001 and "read_your_writes" in e.args[1], str(e.args))
+        c.close()
+    finally:
+        proxy.stop()
+        for p in REPLICA_PORTS:
+            set_delay(p, 0)
+        in_sync()
+
+    proxy = Causeway(SPLIT + "consistency:\n  wait:\n    read_your_writes: 100ms\n")
+    for p in REPLICA_PORTS:
+        set_delay(p, 2)
+    try:
+        c = app(proxy.port)
+        cur = c.cursor()
+        cur.execute("INSERT INTO ct_rows (v) VALUES (6)")
+        check("by default a read that waited in vain goes to the primary",
+              one(cur, "SELECT name FROM whoami") == "primary")
+        c.close()
+    finally:
+        proxy.stop()
+        for p in REPLICA_PORTS:
+            set_delay(p, 0)
+        in_sync()
+
+
+def max_lag():
+    proxy = Causeway(SPLIT + "consistency:\n  default: eventual\n  max_replica_lag: 300ms\n")
+    lagging = NAMES[1]
+    set_delay(REPLICA_PORTS[0], 2)
+    try:
+        c = app(proxy.port)
+        cur = c.cursor()
+        cur.execute("INSERT INTO ct_rows (v) VALUES (7)")
+
+        def avoided():
+            return all(one(cur, "SELECT name FROM whoami") != lagging for _ in range(10))
+        check("max_replica_lag takes a lagging replica out of rotation", wait_until(avoided, 10))
+        set_delay(REPLICA_PORTS[0], 0)
+        in_sync()
+
+        def back():
+            return any(one(cur, "SELECT name FROM whoami") == lagging for _ in range(10))
+        check("and lets it back once it has caught up", wait_until(back, 10))
+        c.close()
+    finally:
+        proxy.stop()
+        set_delay(REPLICA_PORTS[0], 0)
+        in_sync()
+
+
+def polling():
+    # An account without REPLICATION SLAVE cannot stream: causeway polls instead (degraded).
+    proxy = Causeway(SPLIT, replace=[(r"replication:\n  user: \w+\n  password: \w+\n",
+                                      "replication:\n  user: %s\n  password: %s\n" % APP)])
+    set_delay(REPLICA_PORTS[0], 1)
+    try:
+        check("without the privilege to stream, causeway says it polls",
+              wait_until(lambda: "polling" in open(proxy.log).read(), 10))
+        stale_free("read_your_writes while polling the executed sets", proxy.port,
+                   "--sessions", "4", "--iterations", "30", "--mode", "mixed")
+    finally:
+        proxy.stop()
+        set_delay(REPLICA_PORTS[0], 0)
+        in_sync()
+
+
+def main():
+    setup()
+    proxy = Causeway(SPLIT + "consistency:\n  wait:\n    read_your_writes: 3s\n    monotonic: 3s\n    strong: 3s\n")
+    try:
+        basics(proxy.port)
+        stale_free("read_your_writes with replicas keeping up: no stale read", proxy.port,
+                   "--sessions", "8", "--iterations", "100", "--mode", "mixed")
+        waits_for_a_lagging_replica(proxy.port)
+        under_lag(proxy.port)
+    finally:
+        proxy.stop()
+    session_scope()
+    timeout_policy()
+    max_lag()
+    polling()
+    failed = results.count(False)
+    print("consistency: %d passed, %d failed" % (len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
