@@ -128,6 +128,30 @@ void Server::publish(routing::TopologyPtr topology) {
   }
 }
 
+// What consistency cost over the run, for operators and tests/bench (the status port
+// shows the same live).
+void Server::log_consistency_summary() const {
+  using replication::LogHistogram;
+  LogHistogram::Totals waits{};
+  std::uint64_t timeouts = 0, fallbacks = 0, commits = 0;
+  for (const auto& w : workers_) {
+    w->stats.consistency_wait.add_to(waits);
+    timeouts += w->stats.consistency_wait_timeouts.get();
+    fallbacks += w->stats.consistency_fallbacks.get();
+    commits += w->stats.commit_gtids.get();
+  }
+  spdlog::info("consistency: {} commit GTIDs captured; {} reads waited for a replica (p50 {} us, p99 {} us, "
+               "max {} us), {} reached their deadline, {} went to the primary without waiting",
+               commits, LogHistogram::total(waits), LogHistogram::quantile(waits, 0.5),
+               LogHistogram::quantile(waits, 0.99), LogHistogram::quantile(waits, 1.0), timeouts, fallbacks);
+  if (!monitor_) return;
+  for (const auto& [name, t] : monitor_->freshness()) {
+    if (LogHistogram::total(t) == 0) continue;
+    spdlog::info("tracker freshness '{}': {} transactions, stream to visible p50 {} us, p99 {} us", name,
+                 LogHistogram::total(t), LogHistogram::quantile(t, 0.5), LogHistogram::quantile(t, 0.99));
+  }
+}
+
 void Server::start_monitor() {
   const auto& cfg = *services_.runtime->config;
   if (!cfg.monitor) {
@@ -254,6 +278,7 @@ int Server::run() {
   start_monitor();
   spdlog::info("causeway ready: {} workers, announcing server version '{}'", workers_.size(), services_.server_version);
   main_ctx_.run();
+  log_consistency_summary();
   if (monitor_) monitor_->stop();
   for (auto& w : workers_) w->ctx.stop();
   for (auto& t : threads_) t.join();

@@ -25,6 +25,7 @@ class Server {
   void open_listeners();
   void start_monitor();
   void publish(routing::TopologyPtr topology);
+  void log_consistency_summary() const;
   awaitable<void> accept_loop(tcp::acceptor& acceptor);
   awaitable<void> wait_for_signal();
   awaitable<void> drain();

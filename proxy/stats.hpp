@@ -4,7 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <iterator>
+
+#include "replication/histogram.hpp"
 
 namespace causeway::proxy {
 
@@ -50,15 +51,11 @@ struct WorkerStats {
   Counter consistency_wait_timeouts;  // parked reads that reached their deadline
   Counter consistency_fallbacks;    // reads sent to the primary because no replica had their GTIDs
   Counter commit_gtids;             // commit GTIDs captured from the primary's OK packets
-  // Wait times in buckets of 0.1, 0.5, 1, 5, 10, 50, 100, 500, 1000 ms and above.
-  static constexpr std::uint64_t wait_bucket_us[] = {100, 500, 1'000, 5'000, 10'000, 50'000, 100'000, 500'000, 1'000'000};
-  Counter consistency_wait_buckets[std::size(wait_bucket_us) + 1];
+  replication::LogHistogram consistency_wait;      // how long parked reads waited, in microseconds
   void record_wait(std::uint64_t us) {
     consistency_waits.add();
     consistency_wait_us.add(us);
-    std::size_t i = 0;
-    while (i < std::size(wait_bucket_us) && us > wait_bucket_us[i]) ++i;
-    consistency_wait_buckets[i].add();
+    consistency_wait.add(us);
   }
 };
 

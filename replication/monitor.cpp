@@ -54,6 +54,7 @@ Monitor::Monitor(std::vector<ServerSpec> servers, MonitorSettings settings, Publ
     slot.state.weight = spec.weight;
     slot.spec = std::move(spec);
   }
+  for (std::size_t i = 0; i < slots_.size(); ++i) freshness_.push_back(std::make_unique<LogHistogram>());
   auto initial = std::make_shared<routing::Topology>();
   for (const Slot& s : slots_) initial->servers.push_back(s.state);
   current_ = std::move(initial);
@@ -251,8 +252,13 @@ void Monitor::on_stream(std::size_t index, StreamReport&& r) {
     }
     st.stream = r.state;
     st.stream_error = std::move(r.error);
-    if (r.executed) st.executed = std::move(r.executed);
     const auto now = LagTracker::Clock::now();
+    if (r.executed) {
+      st.executed = std::move(r.executed);
+      for (const auto& entry : r.committed)
+        freshness_[index]->add(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(now - entry.second).count()));
+    }
     refresh_lag_locked(now);  // may reset the history when the primary changed
     if (lag_primary_ && *lag_primary_ == index)
       for (const auto& [gtid, at] : r.committed) lag_.primary_committed(gtid, at);
@@ -276,6 +282,16 @@ bool Monitor::set_drained(std::string_view name, bool drained) {
   }
   deliver(snapshot);
   return true;
+}
+
+std::vector<std::pair<std::string, LogHistogram::Totals>> Monitor::freshness() const {
+  std::vector<std::pair<std::string, LogHistogram::Totals>> out;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    LogHistogram::Totals t{};
+    freshness_[i]->add_to(t);
+    out.emplace_back(slots_[i].spec.name, t);
+  }
+  return out;
 }
 
 routing::TopologyPtr Monitor::current() const {

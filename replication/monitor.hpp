@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "replication/histogram.hpp"
 #include "replication/lag.hpp"
 #include "replication/server_check.hpp"
 #include "replication/stream.hpp"
@@ -65,6 +66,11 @@ class Monitor {
   // The latest snapshot (generation 0, nothing checked, before the first check ends).
   routing::TopologyPtr current() const;
 
+  // Per server: microseconds from its stream showing a transaction to the snapshot that
+  // says it is visible there (replicas: after the visibility check) - how fresh the
+  // router's knowledge is.
+  std::vector<std::pair<std::string, LogHistogram::Totals>> freshness() const;
+
  private:
   struct Slot {
     ServerSpec spec;
@@ -102,6 +108,7 @@ class Monitor {
   std::uint64_t delivered_ = 0;
 
   LagTracker lag_;                            // guarded by mutex_
+  std::vector<std::unique_ptr<LogHistogram>> freshness_;  // per server, written under mutex_
   std::optional<std::size_t> lag_primary_;    // whose stream times the GTIDs
 
   std::vector<std::thread> threads_;  // touched only by start() and stop()
