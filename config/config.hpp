@@ -122,15 +122,6 @@ struct ConsistencySettings {
   Millis wait_read_your_writes{500};
   Millis wait_monotonic{500};
   Millis wait_strong{1000};
-  Millis wait_for(Consistency c) const {
-    switch (c) {
-      case Consistency::Eventual: return Millis{0};
-      case Consistency::ReadYourWrites: return wait_read_your_writes;
-      case Consistency::Monotonic: return wait_monotonic;
-      case Consistency::Strong: return wait_strong;
-    }
-    return Millis{0};
-  }
 };
 
 struct Rule {

@@ -98,15 +98,35 @@ std::string explain(const config::Config& config, const ExplainInput& in) {
   ctx.sql = in.sql;
   const routing::Rule* rule = rules->match(ctx);
   if (rule != nullptr) req.rule = &rule->action;
-  const routing::SessionState idle;
-  const routing::Decision d = routing::decide(req, idle, *topology, policy, routing::LoadView{});
-
-  std::string consistency = "default";
+  // The level as a session resolves it: hint, rule, the user's, the default.
+  std::string consistency;
+  const config::User* user = nullptr;
+  for (const auto& u : config.users)
+    if (u.name == in.user) user = &u;
   if (req.hint != nullptr && hint.consistency != routing::Consistency::Unspecified) {
+    req.consistency = hint.consistency;
     consistency = fmt::format("{} (from the hint)", routing::to_string(hint.consistency));
   } else if (rule != nullptr && rule->action.consistency != routing::Consistency::Unspecified) {
+    req.consistency = rule->action.consistency;
     consistency = fmt::format("{} (from rule {})", routing::to_string(rule->action.consistency), rule->name);
+  } else if (user != nullptr && user->consistency) {
+    req.consistency = consistency_level(*user->consistency);
+    consistency = fmt::format("{} (user {})", routing::to_string(req.consistency), user->name);
+  } else {
+    req.consistency = consistency_level(config.consistency.level);
+    consistency = fmt::format("{} (the default)", routing::to_string(req.consistency));
   }
+  if (req.consistency != routing::Consistency::Eventual) {
+    const auto wait = rule != nullptr && rule->action.wait_ms >= 0
+                          ? std::chrono::milliseconds(rule->action.wait_ms)
+                          : consistency_wait(config.consistency, req.consistency);
+    consistency += fmt::format(", scope {}, waits up to {} ms for a replica",
+                               config.consistency.scope == config::ConsistencyScope::Global ? "global" : "session",
+                               wait.count());
+  }
+  // A session that has written nothing yet: no GTID to wait for.
+  const routing::SessionState idle;
+  const routing::Decision d = routing::decide(req, idle, *topology, policy, routing::LoadView{});
 
   std::string out;
   const auto line = [&out](std::string_view key, const std::string& value) {

@@ -44,6 +44,17 @@ routing::Consistency consistency_level(config::Consistency c) {
   return routing::Consistency::Unspecified;
 }
 
+std::chrono::milliseconds consistency_wait(const config::ConsistencySettings& k, routing::Consistency level) {
+  switch (level) {
+    case routing::Consistency::ReadYourWrites: return k.wait_read_your_writes;
+    case routing::Consistency::Monotonic: return k.wait_monotonic;
+    case routing::Consistency::Strong: return k.wait_strong;
+    case routing::Consistency::Eventual:
+    case routing::Consistency::Unspecified: break;
+  }
+  return std::chrono::milliseconds{0};
+}
+
 namespace {
 
 routing::RouteTarget to_routing(config::RuleRoute r) {

@@ -2,6 +2,8 @@
 // topology as configured (before the monitor reports), the route policy.
 #pragma once
 
+#include <chrono>
+
 #include "config/config.hpp"
 #include "routing/router.hpp"
 #include "routing/rules.hpp"
@@ -20,6 +22,8 @@ routing::TopologyPtr configured_topology(const config::Config& config);
 routing::ConfiguredRole configured_role(config::ServerRole role);
 
 routing::Consistency consistency_level(config::Consistency level);
+// consistency.wait.<level>: how long a read at `level` may wait for a replica (0 for eventual).
+std::chrono::milliseconds consistency_wait(const config::ConsistencySettings& settings, routing::Consistency level);
 
 // routing.read_write_split, routing.fallback and the consistency policy.
 routing::RoutePolicy route_policy(const config::Config& config);

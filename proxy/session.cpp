@@ -9,6 +9,7 @@
 #include "proxy/protocol/constants.hpp"
 #include "proxy/protocol/errors.hpp"
 #include "proxy/protocol/stmt.hpp"
+#include "proxy/rules_from_config.hpp"
 #include "routing/hint.hpp"
 
 namespace causeway::proxy {
@@ -299,16 +300,8 @@ void Session::set_consistency(Routed& r) {
     level = u != nullptr ? u->consistency : Consistency::ReadYourWrites;
   }
   req.consistency = level;
-  const auto& k = runtime_->config->consistency;
-  const auto wait = [&] {
-    switch (level) {
-      case Consistency::ReadYourWrites: return k.wait_read_your_writes;
-      case Consistency::Monotonic: return k.wait_monotonic;
-      case Consistency::Strong: return k.wait_strong;
-      default: return std::chrono::milliseconds{0};
-    }
-  };
-  r.wait = req.rule != nullptr && req.rule->wait_ms >= 0 ? std::chrono::milliseconds(req.rule->wait_ms) : wait();
+  r.wait = req.rule != nullptr && req.rule->wait_ms >= 0 ? std::chrono::milliseconds(req.rule->wait_ms)
+                                                         : consistency_wait(runtime_->config->consistency, level);
   if (req.hint != nullptr && !req.hint->min_gtid.empty()) {
     replication::GtidError error;
     if (auto token = replication::GtidSet::parse(req.hint->min_gtid, error)) {

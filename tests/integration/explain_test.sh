@@ -107,7 +107,7 @@ expect "a regex rule on the statement text" 0 "select * from AUDIT_LOG" -- \
 expect "a hint comes before the rules" 0 \
   "/* causeway: route=replica consistency=strong */ SELECT * FROM audit_log" -- \
   '^flags: +has_hint$' '^hint: +route=replica consistency=strong$' \
-  '^rule: +audit_on_primary' '^consistency: +strong \(from the hint\)$' \
+  '^rule: +audit_on_primary' '^consistency: +strong \(from the hint\), scope global, waits up to 1000 ms for a replica$' \
   '^decision: +replica db[23] \(reason: hint_replica\)$'
 
 expect "a hint never sends a write to a replica" 0 \

@@ -877,10 +877,9 @@ rules:
   CHECK(c.consistency.scope == cfg::ConsistencyScope::Session);
   CHECK(c.consistency.max_replica_lag == 2s);
   CHECK(c.consistency.on_timeout == cfg::Fallback::Error);
-  CHECK(c.consistency.wait_for(cfg::Consistency::ReadYourWrites) == 100ms);
-  CHECK(c.consistency.wait_for(cfg::Consistency::Monotonic) == 500ms);  // default kept
-  CHECK(c.consistency.wait_for(cfg::Consistency::Strong) == 3s);
-  CHECK(c.consistency.wait_for(cfg::Consistency::Eventual) == 0ms);
+  CHECK(c.consistency.wait_read_your_writes == 100ms);
+  CHECK(c.consistency.wait_monotonic == 500ms);  // default kept
+  CHECK(c.consistency.wait_strong == 3s);
   REQUIRE(c.rules.size() == 1);
   CHECK(c.rules[0].consistency == cfg::Consistency::Eventual);
   CHECK(c.rules[0].wait == 20ms);
