@@ -76,7 +76,13 @@ std::string describe(const routing::Decision& d, const routing::Topology& t, con
 
 std::string explain(const config::Config& config, const ExplainInput& in) {
   const auto rules = build_rules(config);
-  const auto topology = configured_topology(config);
+  // The steady state: servers as configured, every one streamed and level with the primary.
+  auto steady = std::make_shared<routing::Topology>(*configured_topology(config));
+  for (auto& server : steady->servers) {
+    server.stream = routing::StreamState::Streaming;
+    server.executed = std::make_shared<const replication::GtidSet>();
+  }
+  const routing::TopologyPtr topology = steady;
   const routing::RoutePolicy policy = route_policy(config);
 
   const routing::Classification c = routing::classify(in.sql);

@@ -17,7 +17,8 @@ struct ExplainInput {
 
 // One "key: value" line per step: statement, class, action, flags, replica-safe, hint,
 // digest, rule, consistency, policy, decision. The topology is the configured one with
-// every server up (see configured_topology()); the session is idle (no transaction, no pins).
+// every server up, streamed and level with the primary (see configured_topology()); the
+// session is idle (no transaction, no pins, nothing written yet).
 // Throws std::invalid_argument if `client` is not an IP address.
 std::string explain(const config::Config& config, const ExplainInput& input);
 

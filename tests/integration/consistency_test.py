@@ -8,6 +8,7 @@ libmariadb) counts reads that missed the session's own write. The bar for
 read_your_writes, monotonic and strong is zero.
 """
 import os
+import contextlib
 import re
 import subprocess
 import sys
@@ -18,42 +19,14 @@ import pymysql
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 from cwproc import Causeway, wait_until  # noqa: E402
 
-HOST = os.environ.get("CW_HOST", "127.0.0.1")
-PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
-REPLICA_PORTS = [int(p) for p in os.environ["CW_REPLICA_PORTS"].split()]
-ROOT = (os.environ.get("CW_ROOT_USER", "root"), os.environ.get("CW_ROOT_PASSWORD", "root"))
-APP = (os.environ.get("CW_USER", "app"), os.environ.get("CW_PASSWORD", "app"))
+from topology import (APP, HOST, NAMES, PRIMARY_PORT, REPLICA_PORTS, REPLICAS, Tally, app,  # noqa: E402
+                      create_whoami, direct, one)
+
 CHECKER = os.environ["CW_STALENESS_BIN"]
-NAMES = ["primary"] + ["replica%d" % (i + 1) for i in range(len(REPLICA_PORTS))]
-REPLICAS = set(NAMES[1:])
 SPLIT = "routing:\n  read_write_split: true\n"
 
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print("%s %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""), flush=True)
-
-
-def direct(port):
-    return pymysql.connect(host=HOST, port=port, user=ROOT[0], password=ROOT[1], database="demo", autocommit=True)
-
-
-def app(port):
-    return pymysql.connect(host=HOST, port=port, user=APP[0], password=APP[1], database="demo", autocommit=True)
-
-
-def one(cur, sql):
-    cur.execute(sql)
-    return cur.fetchone()[0]
-
-
-def on_replicas(sql):
-    for port in REPLICA_PORTS:
-        c = direct(port)
-        c.cursor().execute(sql)
-        c.close()
+tally = Tally("consistency")
+check = tally.check
 
 
 def set_delay(port, seconds):
@@ -65,6 +38,19 @@ def set_delay(port, seconds):
     cur.execute("CHANGE MASTER TO MASTER_DELAY = %d" % seconds)
     cur.execute("START SLAVE")
     c.close()
+
+
+@contextlib.contextmanager
+def delayed(ports, seconds):
+    """Replicas on `ports` lag by MASTER_DELAY for the block; in sync again after it."""
+    for p in ports:
+        set_delay(p, seconds)
+    try:
+        yield
+    finally:
+        for p in ports:
+            set_delay(p, 0)
+        in_sync()
 
 
 def in_sync():
@@ -92,14 +78,7 @@ def stale_free(name, port, *args):
 
 
 def setup():
-    for name, port in zip(NAMES, [PRIMARY_PORT] + REPLICA_PORTS):
-        c = direct(port)
-        cur = c.cursor()
-        cur.execute("SET SESSION sql_log_bin = 0")
-        cur.execute("CREATE TABLE IF NOT EXISTS demo.whoami (name VARCHAR(20))")
-        cur.execute("DELETE FROM demo.whoami")
-        cur.execute("INSERT INTO demo.whoami VALUES (%s)", (name,))
-        c.close()
+    create_whoami()
     c = direct(PRIMARY_PORT)
     c.cursor().execute("CREATE TABLE IF NOT EXISTS demo.ct_rows (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
     c.close()
@@ -137,9 +116,7 @@ def basics(port):
 def waits_for_a_lagging_replica(port):
     """Both replicas 1-2 s behind: a read after a write waits (wait 3 s) and is served by a
     replica the moment one has the write."""
-    for p in REPLICA_PORTS:
-        set_delay(p, 2)
-    try:
+    with delayed(REPLICA_PORTS, 2):
         c = app(port)
         cur = c.cursor()
         cur.execute("INSERT INTO ct_rows (v) VALUES (2)")
@@ -175,16 +152,11 @@ def waits_for_a_lagging_replica(port):
               rc == 0 and int(f.get("stale", "0")) > 0, str(f))
         stale_free("read_your_writes with both replicas 1-2 s behind: no stale read", port,
                    "--sessions", "4", "--iterations", "3")
-    finally:
-        for p in REPLICA_PORTS:
-            set_delay(p, 0)
-        in_sync()
 
 
 def under_lag(port):
     # One replica delayed: reads need the other one or wait.
-    set_delay(REPLICA_PORTS[0], 2)
-    try:
+    with delayed(REPLICA_PORTS[:1], 2):
         stale_free("read_your_writes, one replica behind", port, "--sessions", "8", "--iterations", "40",
                    "--mode", "mixed")
         stale_free("monotonic, one replica behind", port, "--sessions", "4", "--iterations", "40",
@@ -196,9 +168,6 @@ def under_lag(port):
         stale_free("a GTID token from the OK packet carries read-your-writes to a new connection", port,
                    "--sessions", "4", "--iterations", "30", "--reconnect-every", "1", "--min-gtid-from-ok",
                    "--hint", "/* causeway: consistency=eventual */")
-    finally:
-        set_delay(REPLICA_PORTS[0], 0)
-        in_sync()
 
     # A replica's SQL thread stops and starts under the checker's feet.
     stop = threading.Event()
@@ -245,13 +214,22 @@ def under_lag(port):
             b.join()
 
 
+@contextlib.contextmanager
+def lagging_proxy(extra, ports, seconds, **kw):
+    """A causeway of its own (the suite's config + `extra`) while `ports` lag."""
+    proxy = Causeway(SPLIT + extra, **kw)
+    try:
+        with delayed(ports, seconds):
+            yield proxy
+    finally:
+        proxy.stop()
+
+
 def session_scope():
     """scope: session: another connection's fresh commit is not required (a replica may
     serve the read without it), while the writing session still reads its own write."""
-    proxy = Causeway(SPLIT + "consistency:\n  scope: session\n  wait:\n    read_your_writes: 3s\n")
-    for p in REPLICA_PORTS:
-        set_delay(p, 2)
-    try:
+    with lagging_proxy("consistency:\n  scope: session\n  wait:\n    read_your_writes: 3s\n",
+                       REPLICA_PORTS, 2) as proxy:
         writer, reader = app(proxy.port), app(proxy.port)
         wcur, rcur = writer.cursor(), reader.cursor()
         wait_until(lambda: one(rcur, "SELECT name FROM whoami") in REPLICAS)
@@ -260,21 +238,15 @@ def session_scope():
         name, count = rcur.fetchone()
         check("scope: session does not make other connections wait", name in REPLICAS and count == 0,
               "%s saw %s rows" % (name, count))
-        check("scope: session still reads the session's own write", one(wcur, "SELECT COUNT(*) FROM ct_rows WHERE v = 22") == 1)
+        check("scope: session still reads the session's own write",
+              one(wcur, "SELECT COUNT(*) FROM ct_rows WHERE v = 22") == 1)
         writer.close()
         reader.close()
-    finally:
-        proxy.stop()
-        for p in REPLICA_PORTS:
-            set_delay(p, 0)
-        in_sync()
 
 
 def timeout_policy():
-    proxy = Causeway(SPLIT + "consistency:\n  on_timeout: error\n  wait:\n    read_your_writes: 100ms\n")
-    for p in REPLICA_PORTS:
-        set_delay(p, 2)
-    try:
+    with lagging_proxy("consistency:\n  on_timeout: error\n  wait:\n    read_your_writes: 100ms\n",
+                       REPLICA_PORTS, 2) as proxy:
         c = app(proxy.port)
         cur = c.cursor()
         cur.execute("INSERT INTO ct_rows (v) VALUES (5)")
@@ -285,34 +257,20 @@ def timeout_policy():
             check("on_timeout: error refuses a read no replica could serve in time",
                   e.args[0] == 9001 and "read_your_writes" in e.args[1], str(e.args))
         c.close()
-    finally:
-        proxy.stop()
-        for p in REPLICA_PORTS:
-            set_delay(p, 0)
-        in_sync()
 
-    proxy = Causeway(SPLIT + "consistency:\n  wait:\n    read_your_writes: 100ms\n")
-    for p in REPLICA_PORTS:
-        set_delay(p, 2)
-    try:
+    with lagging_proxy("consistency:\n  wait:\n    read_your_writes: 100ms\n", REPLICA_PORTS, 2) as proxy:
         c = app(proxy.port)
         cur = c.cursor()
         cur.execute("INSERT INTO ct_rows (v) VALUES (6)")
         check("by default a read that waited in vain goes to the primary",
               one(cur, "SELECT name FROM whoami") == "primary")
         c.close()
-    finally:
-        proxy.stop()
-        for p in REPLICA_PORTS:
-            set_delay(p, 0)
-        in_sync()
 
 
 def max_lag():
-    proxy = Causeway(SPLIT + "consistency:\n  default: eventual\n  max_replica_lag: 300ms\n")
     lagging = NAMES[1]
-    set_delay(REPLICA_PORTS[0], 2)
-    try:
+    with lagging_proxy("consistency:\n  default: eventual\n  max_replica_lag: 300ms\n",
+                       REPLICA_PORTS[:1], 2) as proxy:
         c = app(proxy.port)
         cur = c.cursor()
         cur.execute("INSERT INTO ct_rows (v) VALUES (7)")
@@ -327,26 +285,16 @@ def max_lag():
             return any(one(cur, "SELECT name FROM whoami") == lagging for _ in range(10))
         check("and lets it back once it has caught up", wait_until(back, 10))
         c.close()
-    finally:
-        proxy.stop()
-        set_delay(REPLICA_PORTS[0], 0)
-        in_sync()
 
 
 def polling():
     # An account without REPLICATION SLAVE cannot stream: causeway polls instead (degraded).
-    proxy = Causeway(SPLIT, replace=[(r"replication:\n  user: \w+\n  password: \w+\n",
-                                      "replication:\n  user: %s\n  password: %s\n" % APP)])
-    set_delay(REPLICA_PORTS[0], 1)
-    try:
+    app_account = [(r"replication:\n  user: \w+\n  password: \w+\n", "replication:\n  user: %s\n  password: %s\n" % APP)]
+    with lagging_proxy("", REPLICA_PORTS[:1], 1, replace=app_account) as proxy:
         check("without the privilege to stream, causeway says it polls",
               wait_until(lambda: "polling" in open(proxy.log).read(), 10))
         stale_free("read_your_writes while polling the executed sets", proxy.port,
                    "--sessions", "4", "--iterations", "30", "--mode", "mixed")
-    finally:
-        proxy.stop()
-        set_delay(REPLICA_PORTS[0], 0)
-        in_sync()
 
 
 def main():
@@ -364,9 +312,7 @@ def main():
     timeout_policy()
     max_lag()
     polling()
-    failed = results.count(False)
-    print("consistency: %d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return tally.summary()
 
 
 if __name__ == "__main__":

@@ -19,46 +19,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyt
 import mysqlraw  # noqa: E402
 from cwproc import Causeway, wait_until  # noqa: E402
 
-HOST = os.environ.get("CW_HOST", "127.0.0.1")
-PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
-REPLICA_PORTS = [int(p) for p in os.environ["CW_REPLICA_PORTS"].split()]
-ROOT = (os.environ.get("CW_ROOT_USER", "root"), os.environ.get("CW_ROOT_PASSWORD", "root"))
-APP = (os.environ.get("CW_USER", "app"), os.environ.get("CW_PASSWORD", "app"))
-NAMES = ["primary"] + ["replica%d" % (i + 1) for i in range(len(REPLICA_PORTS))]
-REPLICAS = set(NAMES[1:])
+from topology import (APP, HOST, NAMES, PRIMARY_PORT, REPLICA_PORTS, REPLICAS, ROOT, Tally, app,  # noqa: E402
+                      create_whoami, direct, one)
 
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print("%s %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""), flush=True)
-
-
-def direct(port):
-    return pymysql.connect(host=HOST, port=port, user=ROOT[0], password=ROOT[1], database="demo", autocommit=True)
-
-
-def app(port, **kw):
-    return pymysql.connect(host=HOST, port=port, user=APP[0], password=APP[1], database="demo",
-                           autocommit=True, **kw)
-
-
-def one(cur, sql):
-    cur.execute(sql)
-    return cur.fetchone()[0]
-
+tally = Tally("routing")
+check = tally.check
 
 
 def setup():
-    for name, port in zip(NAMES, [PRIMARY_PORT] + REPLICA_PORTS):
-        c = direct(port)
-        cur = c.cursor()
-        cur.execute("SET SESSION sql_log_bin = 0")
-        cur.execute("CREATE TABLE IF NOT EXISTS demo.whoami (name VARCHAR(20))")
-        cur.execute("DELETE FROM demo.whoami")
-        cur.execute("INSERT INTO demo.whoami VALUES (%s)", (name,))
-        c.close()
+    create_whoami()
     c = direct(PRIMARY_PORT)
     c.cursor().execute("CREATE TABLE IF NOT EXISTS demo.rt_where (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20))")
     c.close()
@@ -88,9 +57,7 @@ def main():
         run(proxy.port)
     finally:
         proxy.stop()
-    failed = results.count(False)
-    print("routing: %d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return tally.summary()
 
 
 def run(port):
