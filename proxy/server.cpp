@@ -92,6 +92,7 @@ Server::Server(std::shared_ptr<const config::Config> cfg) {
     auto w = std::make_unique<Worker>(services_, i);
     w->topology = services_.runtime->configured_topology;
     w->outstanding.assign(services_.runtime->servers.size(), 0);
+    w->statements_by_server = std::vector<Counter>(services_.runtime->servers.size());
     w->rule_hits = std::vector<Counter>(services_.runtime->rules ? services_.runtime->rules->size() : 0);
     w->pool = std::make_unique<BackendPool>(w->ctx, services_.runtime->servers, pool_limits(*cfg, n));
     workers_.push_back(std::move(w));

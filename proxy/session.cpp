@@ -184,7 +184,10 @@ routing::Decision Session::route(const routing::Request& request) {
     req.acknowledged = &worker_.acknowledged;
   }
   const auto d = routing::decide(req, state_, topology, runtime_->policy, load);
-  if (d.reason == routing::Reason::ConsistencyFallback) worker_.stats.consistency_fallbacks.add();
+  if (d.target != routing::Target::Wait) {
+    record_decision(req, d);
+    routing_sql_ = {};  // it points into the client's packet
+  }
   // What a monotonic session has seen only grows: a replica it read from is its new floor.
   if ((d.target == routing::Target::Replica) && req.consistency == routing::Consistency::Monotonic)
     routing::observe_read(state_, topology.servers[d.server]);
@@ -264,6 +267,7 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
 }
 
 void Session::route_sql(const routing::Classification& c, std::string_view sql, Routed& r) {
+  routing_sql_ = sql;
   routing::Request& req = r.request;
   req.statement = &c;
   if (c.has(routing::flag::HasHint)) {
@@ -314,9 +318,32 @@ void Session::set_consistency(Routed& r) {
   }
 }
 
+void Session::record_decision(const routing::Request& req, const routing::Decision& d) {
+  auto& stats = worker_.stats;
+  stats.decisions[static_cast<std::size_t>(d.reason)].add();
+  if (d.reason == routing::Reason::ConsistencyFallback) stats.consistency_fallbacks.add();
+  if (req.statement != nullptr) stats.statements_by_class[static_cast<std::size_t>(req.statement->cls)].add();
+  const bool waited = wait_started_ != Clock::time_point{};
+  if (!worker_.decisions.wants(d.reason, waited)) return;
+  DecisionRecord& rec = worker_.decisions.next();
+  rec.at = std::chrono::system_clock::now();
+  rec.session = connection_id_;
+  rec.target = d.target;
+  rec.reason = d.reason;
+  rec.consistency = req.consistency;
+  rec.server = static_cast<std::uint16_t>(d.server);
+  rec.waited_us = waited ? static_cast<std::uint32_t>(std::min<std::int64_t>(
+                               std::chrono::duration_cast<std::chrono::microseconds>(req.now - wait_started_).count(),
+                               UINT32_MAX))
+                         : 0;
+  copy_truncated(user_, rec.user.data(), rec.user.size());
+  copy_truncated(routing_sql_, rec.statement.data(), rec.statement.size());
+}
+
 awaitable<void> Session::wait_for_replica(Routed& r) {
   if (r.decision.target != routing::Target::Wait) co_return;
   const auto started = Clock::now();
+  wait_started_ = started;
   const auto deadline = started + r.wait;
   asio::steady_timer timer(worker_.ctx);
   while (r.decision.target == routing::Target::Wait) {
@@ -332,6 +359,7 @@ awaitable<void> Session::wait_for_replica(Routed& r) {
     r.request.waited = expired;
     r.decision = route(r.request);
   }
+  wait_started_ = {};
   worker_.stats.record_wait(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()));
   if (r.decision.reason == routing::Reason::ConsistencyTimeout) worker_.stats.consistency_wait_timeouts.add();

@@ -114,6 +114,8 @@ class Session {
   void set_consistency(Routed& r);
   // A read no replica can serve yet waits for one to catch up, up to its deadline.
   awaitable<void> wait_for_replica(Routed& r);
+  // Counts a final decision and keeps a sample for the status port.
+  void record_decision(const routing::Request& req, const routing::Decision& d);
   // SET causeway_consistency = ...: answered here, never sent to a server.
   awaitable<bool> on_set_consistency(const routing::ConsistencySetting& setting);
   // The commit GTID the server reported in its last OK, into the session's requirement.
@@ -197,6 +199,8 @@ class Session {
   // Session state causeway keeps in step on every backend connection it uses.
   routing::SessionState state_;
   routing::Consistency session_level_ = routing::Consistency::Unspecified;  // SET causeway_consistency
+  std::string_view routing_sql_;        // the statement being routed (for the decision sample)
+  Clock::time_point wait_started_{};    // set while a read waits for a replica
   std::string schema_;
   std::vector<std::string> replay_;  // successful session SET statements, in order
   std::uint64_t signature_ = 0;      // of replay_; 0 when empty (server defaults)

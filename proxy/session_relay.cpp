@@ -193,6 +193,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     }
     auto& outstanding = worker_.outstanding[server];
     ++outstanding;
+    worker_.statements_by_server[server].add();
     running_->store((std::uint64_t(server + 1) << 32) | backend->thread_id(), std::memory_order_release);
     bool lost_before_reply = false;
     Next next = Next::proceed;

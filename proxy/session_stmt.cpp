@@ -176,6 +176,7 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   } else {
     // The statement's hint and rule from prepare time route every execute alike.
     Routed r;
+    routing_sql_ = stmt.sql;
     r.request.statement = &stmt.classification;
     r.request.hint = &stmt.hint;
     if (stmt.rule != nullptr) r.request.rule = &stmt.rule->action;

@@ -2,10 +2,17 @@
 // relaxed atomics so the status port can read them from another thread.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <string_view>
 
 #include "replication/histogram.hpp"
+#include "routing/classifier.hpp"
+#include "routing/router.hpp"
 
 namespace causeway::proxy {
 
@@ -52,11 +59,71 @@ struct WorkerStats {
   Counter consistency_fallbacks;    // reads sent to the primary because no replica had their GTIDs
   Counter commit_gtids;             // commit GTIDs captured from the primary's OK packets
   replication::LogHistogram consistency_wait;      // how long parked reads waited, in microseconds
+  Counter decisions[routing::reason_count];        // routing decisions by reason
+  Counter statements_by_class[routing::statement_class_count];  // COM_QUERY / prepared statements
   void record_wait(std::uint64_t us) {
     consistency_waits.add();
     consistency_wait_us.add(us);
     consistency_wait.add(us);
   }
 };
+
+// A sample of recent routing decisions for the status port (/api/decisions): every
+// decision that waited, fell back or was refused, and one in `sample_every` of the rest.
+// Written and read only on its worker's thread (the status port asks the worker).
+struct DecisionRecord {
+  std::chrono::system_clock::time_point at{};
+  std::uint32_t session = 0;   // causeway connection id
+  routing::Target target = routing::Target::Primary;
+  routing::Reason reason = routing::Reason::SplitDisabled;
+  routing::Consistency consistency = routing::Consistency::Unspecified;
+  std::uint16_t server = 0;    // index in the topology
+  std::uint32_t waited_us = 0;
+  std::array<char, 32> user{};        // truncated, NUL-terminated
+  std::array<char, 120> statement{};  // the statement's first bytes, NUL-terminated
+};
+
+class DecisionRing {
+ public:
+  static constexpr std::size_t capacity = 256;
+  static constexpr std::uint32_t sample_every = 16;
+
+  // Whether the next decision should be kept (always for the interesting ones).
+  bool wants(routing::Reason reason, bool waited) {
+    if (waited) return true;
+    switch (reason) {
+      case routing::Reason::NoReplicaFallback:
+      case routing::Reason::NoReplica:
+      case routing::Reason::ConsistencyFallback:
+      case routing::Reason::ConsistencyTimeout:
+      case routing::Reason::StrongNoStream:
+      case routing::Reason::UnknownServer:
+      case routing::Reason::RuleReject: return true;
+      default: return ++tick_ % sample_every == 0;
+    }
+  }
+  DecisionRecord& next() {
+    DecisionRecord& r = ring_[head_ % capacity];
+    ++head_;
+    return r;
+  }
+  // Oldest first.
+  template <class F>
+  void for_each(F&& f) const {
+    const std::uint64_t n = std::min<std::uint64_t>(head_, capacity);
+    for (std::uint64_t i = head_ - n; i < head_; ++i) f(ring_[i % capacity]);
+  }
+
+ private:
+  std::array<DecisionRecord, capacity> ring_{};
+  std::uint64_t head_ = 0;
+  std::uint32_t tick_ = 0;
+};
+
+inline void copy_truncated(std::string_view from, char* to, std::size_t size) {
+  const std::size_t n = std::min(from.size(), size - 1);
+  std::memcpy(to, from.data(), n);
+  to[n] = '\0';
+}
 
 }  // namespace causeway::proxy

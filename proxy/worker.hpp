@@ -47,6 +47,8 @@ struct Worker {
   std::uint32_t rotation = 0;              // tie-breaker for replica choice
   std::unique_ptr<BackendPool> pool;       // idle backend connections of this worker
   std::vector<Counter> rule_hits;          // per routing rule, in config order
+  std::vector<Counter> statements_by_server;  // commands sent to each server
+  DecisionRing decisions;                  // recent routing decisions (sampled)
   replication::GtidSet acknowledged;       // this worker's copy of Services::acknowledged
   std::uint64_t acknowledged_version = 0;
   asio::io_context ctx{1};                 // last: destroyed first

@@ -36,6 +36,7 @@ enum class StatementClass : std::uint8_t {
   Admin,        // FLUSH, RESET, PURGE, replication control, table maintenance, plugins, HANDLER...
   Other,        // unknown or malformed (unterminated quote or comment)
 };
+inline constexpr std::size_t statement_class_count = static_cast<std::size_t>(StatementClass::Other) + 1;
 
 // What exactly a transaction, session, lock, kill or DDL statement does.
 enum class StatementAction : std::uint8_t {

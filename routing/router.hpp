@@ -54,6 +54,7 @@ enum class Reason : std::uint8_t {
   ConsistencyTimeout,   // the read waited until its deadline; the policy decides
   StrongNoStream,       // strong read, but the primary's GTIDs are not known: the primary
 };
+inline constexpr std::size_t reason_count = static_cast<std::size_t>(Reason::StrongNoStream) + 1;
 
 struct Decision {
   Target target = Target::Primary;
