@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
   try {
-    causeway::proxy::Server server(cfg);
+    causeway::proxy::Server server(cfg, args.config);
     return server.run();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());

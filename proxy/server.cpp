@@ -10,6 +10,7 @@
 #include "proxy/protocol/packets.hpp"
 #include "proxy/rules_from_config.hpp"
 #include "proxy/session.hpp"
+#include "proxy/status_server.hpp"
 
 namespace causeway::proxy {
 
@@ -73,7 +74,8 @@ std::string probe_server_version(const Endpoint& endpoint, std::chrono::millisec
   return version;
 }
 
-Server::Server(std::shared_ptr<const config::Config> cfg) {
+Server::Server(std::shared_ptr<const config::Config> cfg, std::string config_path)
+    : config_path_(std::move(config_path)) {
   services_.runtime = Runtime::build(cfg);
   services_.rsa_key = protocol::auth::RsaKey::generate();
   services_.tls = make_tls(cfg->tls);
@@ -90,6 +92,7 @@ Server::Server(std::shared_ptr<const config::Config> cfg) {
   unsigned n = cfg->workers != 0 ? cfg->workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>(services_, i);
+    w->runtime = services_.runtime;
     w->topology = services_.runtime->configured_topology;
     w->outstanding.assign(services_.runtime->servers.size(), 0);
     w->statements_by_server = std::vector<Counter>(services_.runtime->servers.size());
@@ -98,10 +101,11 @@ Server::Server(std::shared_ptr<const config::Config> cfg) {
     workers_.push_back(std::move(w));
   }
   open_listeners();
+  open_status();
 }
 
 Server::~Server() {
-  if (monitor_) monitor_->stop();
+  stop_monitor();
   for (auto& w : workers_) w->ctx.stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -153,6 +157,104 @@ void Server::log_consistency_summary() const {
   }
 }
 
+void Server::stop_monitor() {
+  if (monitor_) monitor_->stop();
+}
+
+namespace {
+
+// What a reload cannot change: sockets, threads and the server list that sessions, pools
+// and the monitor are built on. Empty when the new config may replace the old one.
+std::string needs_restart(const config::Config& old, const config::Config& next) {
+  const auto same_listeners = [&] {
+    if (old.listeners.size() != next.listeners.size()) return false;
+    for (std::size_t i = 0; i < old.listeners.size(); ++i) {
+      const auto &a = old.listeners[i], &b = next.listeners[i];
+      if (a.address != b.address || a.port != b.port) return false;
+    }
+    return true;
+  };
+  const auto same_servers = [&] {
+    if (old.servers.size() != next.servers.size()) return false;
+    for (std::size_t i = 0; i < old.servers.size(); ++i) {
+      const auto &a = old.servers[i], &b = next.servers[i];
+      if (a.name != b.name || a.host != b.host || a.port != b.port || a.role != b.role) return false;
+    }
+    return true;
+  };
+  std::vector<std::string> keys;
+  if (!same_listeners()) keys.push_back("listeners");
+  if (!same_servers()) keys.push_back("servers (names, hosts, ports, roles)");
+  if (old.workers != next.workers) keys.push_back("workers");
+  if (old.tls.cert_file != next.tls.cert_file || old.tls.key_file != next.tls.key_file || old.tls.require != next.tls.require)
+    keys.push_back("tls");
+  if (old.status.address != next.status.address || old.status.port != next.status.port) keys.push_back("status");
+  if (old.server_version != next.server_version) keys.push_back("server_version");
+  if (old.pool.max_connections_per_server != next.pool.max_connections_per_server ||
+      old.pool.min_idle != next.pool.min_idle || old.pool.idle_timeout != next.pool.idle_timeout)
+    keys.push_back("pool");
+  if (keys.empty()) return {};
+  std::string out = "these settings only change at start-up; restart causeway to apply them:";
+  for (const auto& k : keys) out += " " + k + ",";
+  out.pop_back();
+  return out;
+}
+
+bool same_account(const auto& a, const auto& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || (a->user == b->user && a->password == b->password);
+}
+
+}  // namespace
+
+Server::ReloadResult Server::reload() {
+  if (config_path_.empty()) return {false, "no configuration file to reload"};
+  if (stopping_) return {false, "causeway is shutting down"};
+  std::shared_ptr<const config::Config> next;
+  try {
+    next = std::make_shared<const config::Config>(config::load_file(config_path_));
+  } catch (const config::Error& e) {
+    return {false, e.what()};
+  } catch (const std::exception& e) {
+    return {false, fmt::format("{}: {}", config_path_, e.what())};
+  }
+  const auto& old = *services_.runtime->config;
+  if (auto why = needs_restart(old, *next); !why.empty()) return {false, why};
+
+  auto runtime = Runtime::build(next);
+  const bool restart_monitor =
+      !same_account(old.monitor, next->monitor) || !same_account(old.replication, next->replication) ||
+      (old.monitor && next->monitor &&
+       (old.monitor->interval != next->monitor->interval || old.monitor->timeout != next->monitor->timeout)) ||
+      (old.replication && next->replication &&
+       (old.replication->heartbeat != next->replication->heartbeat ||
+        old.replication->poll_interval != next->replication->poll_interval ||
+        old.replication->server_id != next->replication->server_id));
+  services_.runtime = runtime;
+  const std::size_t rules = runtime->rules ? runtime->rules->size() : 0;
+  for (auto& w : workers_) {
+    asio::post(w->ctx, [worker = w.get(), runtime, rules] {
+      worker->runtime = runtime;
+      worker->rule_hits = std::vector<Counter>(rules);  // counts start again with the new rules
+    });
+  }
+  spdlog::set_level(spdlog::level::from_str(next->log_level));
+  if (restart_monitor) {
+    // Drained servers stay drained across the restart.
+    std::vector<std::string> drained;
+    if (monitor_)
+      for (const auto& s : monitor_->current()->servers)
+        if (s.drained) drained.push_back(s.name);
+    stop_monitor();
+    monitor_.reset();
+    start_monitor();
+    if (monitor_)
+      for (const auto& name : drained) monitor_->set_drained(name, true);
+  }
+  return {true, fmt::format("configuration reloaded from {}: {} users, {} rules{}", config_path_,
+                            runtime->users.size(), rules, restart_monitor ? "; monitor and streams restarted" : "")};
+}
+
 void Server::start_monitor() {
   const auto& cfg = *services_.runtime->config;
   if (!cfg.monitor) {
@@ -195,6 +297,19 @@ void Server::open_listeners() {
   }
 }
 
+// The status port lives on the main event loop, as reload and drain do: the hooks read
+// what those change without locks.
+void Server::open_status() {
+  const auto& where = services_.runtime->config->status;
+  if (where.port == 0) return;
+  StatusHooks hooks;
+  hooks.runtime = [this] { return services_.runtime; };
+  hooks.monitor = [this] { return monitor_.get(); };
+  hooks.stopping = [this] { return stopping_; };
+  hooks.reload = [this] { return reload(); };
+  status_ = std::make_unique<StatusServer>(main_ctx_, where, workers_, std::move(hooks));
+}
+
 awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
   while (!stopping_) {
     Worker& worker = *workers_[next_worker_++ % workers_.size()];
@@ -219,12 +334,21 @@ std::int64_t Server::active_sessions() const {
 }
 
 awaitable<void> Server::wait_for_signal() {
-  asio::signal_set signals(main_ctx_, SIGTERM, SIGINT);
-  boost::system::error_code ec;
-  const int sig = co_await signals.async_wait(use_ec(ec));
-  if (ec) co_return;
-  spdlog::info("received signal {}; stopping: no new connections, running statements may finish", sig);
-  co_await drain();
+  asio::signal_set signals(main_ctx_, SIGTERM, SIGINT, SIGHUP);
+  for (;;) {
+    boost::system::error_code ec;
+    const int sig = co_await signals.async_wait(use_ec(ec));
+    if (ec) co_return;
+    if (sig == SIGHUP) {
+      const auto r = reload();
+      if (r.ok) spdlog::info("SIGHUP: {}", r.message);
+      else spdlog::error("SIGHUP: configuration not reloaded, the running one stays:\n{}", r.message);
+      continue;
+    }
+    spdlog::info("received signal {}; stopping: no new connections, running statements may finish", sig);
+    co_await drain();
+    co_return;
+  }
 }
 
 // Stop accepting; idle sessions close now, busy ones after their current statement;
@@ -255,6 +379,7 @@ awaitable<void> Server::drain() {
   if (const auto left = active_sessions(); left > 0) {
     spdlog::warn("shutdown grace of {} ms over; closing {} sessions", grace.count(), left);
   }
+  if (status_) status_->stop();
   main_ctx_.stop();
 }
 
@@ -272,6 +397,7 @@ int Server::run() {
     auto loop = [this, acc = a.get()]() -> awaitable<void> { co_await accept_loop(*acc); };
     asio::co_spawn(main_ctx_, loop, asio::detached);
   }
+  if (status_) status_->start();
   auto signals = [this]() -> awaitable<void> { co_await wait_for_signal(); };
   asio::co_spawn(main_ctx_, signals, [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
@@ -280,7 +406,7 @@ int Server::run() {
   spdlog::info("causeway ready: {} workers, announcing server version '{}'", workers_.size(), services_.server_version);
   main_ctx_.run();
   log_consistency_summary();
-  if (monitor_) monitor_->stop();
+  stop_monitor();
   for (auto& w : workers_) w->ctx.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();

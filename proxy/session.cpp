@@ -19,7 +19,7 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 Session::Session(Worker& worker, tcp::socket socket)
     : worker_(worker),
-      runtime_(worker.services.runtime),
+      runtime_(worker.runtime),
       client_(std::move(socket)),
       client_reader_(runtime_->config->limits.max_packet_size, 16 * 1024),
       timer_(worker.ctx) {
@@ -195,6 +195,8 @@ routing::Decision Session::route(const routing::Request& request) {
 }
 
 awaitable<bool> Session::on_command(const pr::Packet& cmd) {
+  // A reload keeps the servers as they were, so the session's connections stay valid.
+  if (runtime_ != worker_.runtime) runtime_ = worker_.runtime;
   if (cmd.payload.empty()) {
     worker_.stats.malformed_packets.add();
     co_return co_await send_err(1, pr::make_err(pr::er::malformed_packet, "HY000", "Malformed communication packet: empty command"));
@@ -283,7 +285,8 @@ void Session::route_sql(const routing::Classification& c, std::string_view sql, 
     ctx.sql = sql;
     r.rule = rules->match(ctx);
     if (r.rule != nullptr) {
-      worker_.rule_hits[r.rule->index].add();
+      // A reload may have replaced the counters since this session took its rules.
+      if (r.rule->index < worker_.rule_hits.size()) worker_.rule_hits[r.rule->index].add();
       req.rule = &r.rule->action;
     }
   }

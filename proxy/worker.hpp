@@ -34,6 +34,9 @@ struct Worker {
   WorkerStats stats;
   std::unordered_set<Session*> sessions;  // touched only on this worker's thread
   bool stopping = false;
+  // The running config; replaced on the worker's thread by a reload. Sessions take it at
+  // their next command.
+  std::shared_ptr<const Runtime> runtime;
   // The latest topology snapshot, replaced by a handler posted from the monitor.
   routing::TopologyPtr topology;
   std::atomic<bool> topology_pending{false};  // a newer snapshot is on its way (Server::publish)

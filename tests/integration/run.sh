@@ -8,7 +8,7 @@
 #   --direct      no causeway: the tests talk to the sandbox primary itself (development;
 #                 proxy-only checks are skipped or adapt, and say so)
 #   --only LIST   run only these suites: check_config, explain, client, bad_input, python, node,
-#                 cli, sysbench, routing, pool, consistency, monitor
+#                 cli, sysbench, routing, pool, consistency, reload, dashboard, monitor
 #   --keep-logs   keep the work directory (logs, configs) even when everything passed
 #
 # Environment: CW_ITEST_BASE_PORT (first port to try, default 23306);
@@ -297,6 +297,18 @@ run_suite sysbench 180 "$here/sysbench_test.sh"
 run_suite routing 300 /usr/bin/python3 "$here/routing_test.py"
 run_suite pool 300 /usr/bin/python3 "$here/pool_test.py"
 run_suite consistency 400 /usr/bin/python3 "$here/consistency_test.py"
+run_suite reload 120 /usr/bin/python3 "$here/reload_test.py"
+# The status page in headless Chromium (puppeteer-core pinned in dashboard/package-lock.json);
+# it stops and restarts replica1's SQL thread. Screenshots go next to the suite logs.
+# shellcheck disable=SC2016 # $0 is expanded by the inner bash
+dashboard_cmd='cd "$0" && if [[ ! -d node_modules/puppeteer-core ]]; then
+  npm ci --no-audit --no-fund || exit 1
+fi && node dashboard_test.js'
+if ((direct)); then
+  skip_suite dashboard "--direct: no status port"
+else
+  run_suite dashboard 240 env CW_ARTIFACT_DIR="$work" bash -c "$dashboard_cmd" "$here/dashboard"
+fi
 # Last: it stops, breaks, kills and restarts sandbox servers (and leaves them healthy).
 run_suite monitor 300 "$itest_monitor" --order decl
 
