@@ -62,7 +62,7 @@ Decision replica_or_fallback(const Request& req, const SessionState& s, const To
 
 std::optional<std::size_t> find_server(const Topology& t, std::string_view name) {
   for (std::size_t i = 0; i < t.servers.size(); ++i) {
-    if (t.servers[i].name == name && t.servers[i].reachable) return i;
+    if (t.servers[i].name == name && t.servers[i].reachable && !t.servers[i].drained) return i;
   }
   return std::nullopt;
 }
@@ -85,7 +85,7 @@ std::optional<Decision> requested(RouteTarget route, std::size_t server, const R
       return replica_or_fallback(req, s, t, p, load, from_rule ? Reason::RuleReplica : Reason::HintReplica);
     case RouteTarget::Server:
       if (!movable) return std::nullopt;
-      if (server < t.servers.size() && t.servers[server].reachable) {
+      if (server < t.servers.size() && t.servers[server].reachable && !t.servers[server].drained) {
         return Decision{Target::Server, server, from_rule ? Reason::RuleServer : Reason::HintServer};
       }
       return p.fallback_to_primary ? primary(t, Reason::UnknownServer)

@@ -284,3 +284,17 @@ TEST_CASE("SET causeway_consistency is recognised in its spellings", "[hint][con
     if (s.valid) CHECK(s.level == c.level);
   }
 }
+
+TEST_CASE("a drained server is not named by a route=server hint", "[router]") {
+  Topology t = tracked();
+  t.servers[2].drained = true;
+  const SessionState s;
+  const Classification c = classify("/* causeway: route=server:replica2 */ SELECT 1 FROM t");
+  RouteHint hint = parse_hint(c.hint);
+  Request req;
+  req.statement = &c;
+  req.hint = &hint;
+  const Decision d = decide(req, s, t, {}, LoadView{});
+  CHECK(d.target == Target::Primary);
+  CHECK(d.reason == Reason::UnknownServer);
+}
