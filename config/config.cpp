@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iterator>
 #include <system_error>
@@ -67,6 +68,16 @@ Config load(const std::string& yaml, const std::string& source, const std::strin
   throw Error(source, std::move(issues));
 }
 
+// The admin token is a secret: deployments keep it out of the file (systemd credentials,
+// Kubernetes secrets) and hand it over in the environment, which then wins.
+void apply_environment(Config& config, const std::string& source) {
+  const char* token = std::getenv("CAUSEWAY_ADMIN_TOKEN");
+  if (token == nullptr || *token == '\0') return;
+  if (auto problem = detail::admin_token_problem(token); !problem.empty())
+    throw Error(source, {{"CAUSEWAY_ADMIN_TOKEN", 0, 0, "(environment) " + problem}});
+  config.status.admin_token = token;
+}
+
 }  // namespace
 
 std::string Issue::to_string() const {
@@ -98,7 +109,9 @@ Config load_file(const std::string& path) {
   std::fclose(f);
   if (failed)
     throw Error(path, {{"", 0, 0, fmt::format("cannot read config file {}: read error", path)}});
-  return load(text, path, std::filesystem::path(path).parent_path().string());
+  Config config = load(text, path, std::filesystem::path(path).parent_path().string());
+  apply_environment(config, path);
+  return config;
 }
 
 Config load_string(const std::string& yaml, const std::string& source_name) {

@@ -144,6 +144,9 @@ struct Rule {
 struct Status {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: status port disabled
+  // Bearer token for admin actions (drain, reload). load_file() lets the environment
+  // variable CAUSEWAY_ADMIN_TOKEN override it. Unset: admin actions are refused.
+  std::optional<std::string> admin_token;
 };
 
 struct Config {
@@ -188,7 +191,8 @@ class Error : public std::runtime_error {
   std::string source_;
 };
 
-// Parse and validate. Collects every problem it can before throwing.
+// Parse and validate. Collects every problem it can before throwing. load_file() also
+// applies the environment: CAUSEWAY_ADMIN_TOKEN (non-empty) replaces status.admin_token.
 Config load_file(const std::string& path);
 Config load_string(const std::string& yaml, const std::string& source_name = "<string>");
 

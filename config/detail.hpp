@@ -44,6 +44,8 @@ Parsed parse(const std::string& yaml);
 
 // Step 2: rules over the structs (ranges, uniqueness, cross-field constraints, files).
 std::vector<Issue> validate(const Config& config, const Locations& locations);
+// Why `token` cannot be status.admin_token (also checked for CAUSEWAY_ADMIN_TOKEN); empty if it can.
+std::string admin_token_problem(std::string_view token);
 // The `rules` part of validate() (validate_rules.cpp: the only user of RE2 in config/).
 std::vector<Issue> validate_rules(const Config& config, const Locations& locations);
 

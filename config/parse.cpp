@@ -468,7 +468,9 @@ void Parser::document(const YAML::Node& root) {
         [&](auto& v, auto& p) {
           map(v, p,
               {{"address", [&](auto& v2, auto& p2) { string(v2, p2, c.status.address); }},
-               {"port", [&](auto& v2, auto& p2) { port(v2, p2, c.status.port, true); }}});
+               {"port", [&](auto& v2, auto& p2) { port(v2, p2, c.status.port, true); }},
+               {"admin_token",
+                [&](auto& v2, auto& p2) { optional_string(v2, p2, c.status.admin_token); }}});
         }},
        {"log_level", [&](auto& v, auto& p) { string(v, p, c.log_level); }}});
 }

@@ -114,8 +114,12 @@ std::string summary(const Config& c) {
                    c.consistency.on_timeout == Fallback::Primary ? "primary" : "error",
                    format_duration(c.consistency.wait_read_your_writes),
                    format_duration(c.consistency.wait_monotonic), format_duration(c.consistency.wait_strong)));
-  line(fmt::format("status: {}", c.status.port == 0 ? std::string("disabled")
-                                                    : endpoint(c.status.address, c.status.port)));
+  // Whether there is an admin token, never the token.
+  if (c.status.port == 0)
+    line("status: disabled");
+  else
+    line(fmt::format("status: {}, admin token: {}", endpoint(c.status.address, c.status.port),
+                     c.status.admin_token ? "set" : "not set (admin actions refused)"));
   line(fmt::format("routing: read_write_split={} fallback={}", c.routing.read_write_split ? "on" : "off",
                    c.routing.fallback == Fallback::Primary ? "primary" : "error"));
   line(fmt::format("pool: max_connections_per_server={} idle_timeout={}ms min_idle={}",

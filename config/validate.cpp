@@ -264,6 +264,10 @@ void check_misc(Checker& c, const Config& cfg) {
     c.fail("status.address",
            fmt::format("must be an IPv4 or IPv6 address or \"localhost\", got \"{}\"",
                        cfg.status.address));
+  if (cfg.status.admin_token) {
+    if (auto problem = admin_token_problem(*cfg.status.admin_token); !problem.empty())
+      c.fail("status.admin_token", problem);
+  }
   const std::vector<std::string_view> levels = {"trace", "debug", "info", "warn", "error", "off"};
   if (cfg.pool.idle_timeout.count() < 1000)
     c.fail("pool.idle_timeout", "must be at least 1s");
@@ -275,6 +279,15 @@ void check_misc(Checker& c, const Config& cfg) {
 }
 
 }  // namespace
+
+// The token travels in an HTTP header ("Authorization: Bearer <token>"): visible ASCII only.
+std::string admin_token_problem(std::string_view token) {
+  if (token.empty()) return "must not be empty (leave it out to turn admin actions off)";
+  if (token.size() < 16) return "must be at least 16 characters (it guards drain and reload)";
+  for (char ch : token)
+    if (ch <= ' ' || ch > '~') return "must be printable ASCII without spaces (it is sent in an HTTP header)";
+  return {};
+}
 
 std::vector<Issue> validate(const Config& config, const Locations& locations) {
   Checker c(locations);

@@ -17,6 +17,7 @@ class LogHistogram {
   using Totals = std::array<std::uint64_t, buckets>;
 
   void add(std::uint64_t v) {
+    sum_.store(sum_.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
     std::size_t i = 0;
     while (v != 0 && i + 1 < buckets) {
       v >>= 1;
@@ -28,6 +29,9 @@ class LogHistogram {
   void add_to(Totals& totals) const {
     for (std::size_t i = 0; i < buckets; ++i) totals[i] += count_[i].load(std::memory_order_relaxed);
   }
+
+  // The sum of every value added (Prometheus' histogram _sum).
+  std::uint64_t sum() const { return sum_.load(std::memory_order_relaxed); }
 
   static std::uint64_t total(const Totals& t) {
     std::uint64_t n = 0;
@@ -49,6 +53,7 @@ class LogHistogram {
 
  private:
   std::array<std::atomic<std::uint64_t>, buckets> count_{};
+  std::atomic<std::uint64_t> sum_{0};
 };
 
 }  // namespace causeway::replication

@@ -8,7 +8,8 @@
 #   --direct      no causeway: the tests talk to the sandbox primary itself (development;
 #                 proxy-only checks are skipped or adapt, and say so)
 #   --only LIST   run only these suites: check_config, explain, client, bad_input, python, node,
-#                 cli, sysbench, routing, pool, consistency, reload, dashboard, monitor
+#                 cli, sysbench, routing, pool, consistency, reload, status, dashboard,
+#                 monitor
 #   --keep-logs   keep the work directory (logs, configs) even when everything passed
 #
 # Environment: CW_ITEST_BASE_PORT (first port to try, default 23306);
@@ -109,6 +110,8 @@ pick_base_port() {
 base_port=$(pick_base_port) || die "no five free consecutive ports found"
 listen_port=$((base_port + 3))
 status_port=$((base_port + 4))
+# The status port's admin token (drain, reload), fresh for each run.
+admin_token=cw-itest-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 
 # ------------------------------------------------------------------ sandbox
 
@@ -185,6 +188,7 @@ replication:
 status:
   address: 127.0.0.1
   port: $status_port
+  admin_token: $admin_token
 log_level: info
 EOF
   } >"$cfg"
@@ -233,7 +237,7 @@ if ((direct)); then
     CW_CAUSEWAY_CONFIG CW_CAUSEWAY_PID
 else
   start_causeway || die "causeway did not start"
-  export CW_DIRECT=0 CW_PORT=$listen_port CW_STATUS_PORT=$status_port
+  export CW_DIRECT=0 CW_PORT=$listen_port CW_STATUS_PORT=$status_port CW_ADMIN_TOKEN=$admin_token
   export CW_SHA2_USER=sha2user CW_SHA2_PASSWORD=sha2pass CW_HANDSHAKE_TIMEOUT_S=2
   # causeway's RSA public key as a file, for the client-supplied-key test.
   if PYTHONPATH=$here/python /usr/bin/python3 -c "import mysqlraw, sys
@@ -298,6 +302,11 @@ run_suite routing 300 /usr/bin/python3 "$here/routing_test.py"
 run_suite pool 300 /usr/bin/python3 "$here/pool_test.py"
 run_suite consistency 400 /usr/bin/python3 "$here/consistency_test.py"
 run_suite reload 120 /usr/bin/python3 "$here/reload_test.py"
+if ((direct)); then
+  skip_suite status "--direct: no causeway status port"
+else
+  run_suite status 300 /usr/bin/python3 "$here/status_test.py"
+fi
 # The status page in headless Chromium (puppeteer-core pinned in dashboard/package-lock.json);
 # it stops and restarts replica1's SQL thread. Screenshots go next to the suite logs.
 # shellcheck disable=SC2016 # $0 is expanded by the inner bash

@@ -29,10 +29,11 @@ def free_port():
 
 class Causeway:
     """The suite's config (CW_CAUSEWAY_CONFIG) with its listener moved to a free port, the
-    status port off, `users` added, and `extra` YAML appended (top-level sections it does
-    not have), after the regex substitutions in `replace` ((pattern, replacement) pairs)."""
+    status port off (or, with status=True, on a free port of its own: self.status_port),
+    `users` added, and `extra` YAML appended (top-level sections it does not have), after
+    the regex substitutions in `replace` ((pattern, replacement) pairs)."""
 
-    def __init__(self, extra="", users=(), replace=()):
+    def __init__(self, extra="", users=(), replace=(), status=False):
         text = open(os.environ["CW_CAUSEWAY_CONFIG"]).read()
         for pattern, replacement in replace:
             text = re.sub(pattern, replacement, text)
@@ -40,7 +41,8 @@ class Causeway:
             text = text.replace("users:\n", "users:\n  - name: %s\n    password: %s\n" % (name, password), 1)
         self.port = free_port()
         text = re.sub(r"(listeners:\n  - name: main\n    address: [^\n]+\n    port: )\d+", r"\g<1>%d" % self.port, text)
-        text = re.sub(r"(status:\n  address: [^\n]+\n  port: )\d+", r"\g<1>0", text)
+        self.status_port = free_port() if status else 0
+        text = re.sub(r"(status:\n  address: [^\n]+\n  port: )\d+", r"\g<1>%d" % self.status_port, text)
         text += extra
         cfg = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
         cfg.write(text)

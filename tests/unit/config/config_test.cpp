@@ -940,3 +940,48 @@ TEST_CASE("consistency and replication values out of range are rejected", "[conf
   CHECK(issue_of("rules:\n  - name: r\n    reject: no\n    wait: 1s\n") ==
         "rules[0].reject: cannot be combined with wait: a rejected statement reads nothing");
 }
+
+TEST_CASE("the status admin token loads, is validated, and never shows in the summary", "[config][status]") {
+  const std::string token = "s3cret-token-0123456789";
+  const cfg::Config c = cfg::load_string(minimal + "status:\n  port: 16080\n  admin_token: " + token + "\n");
+  REQUIRE(c.status.admin_token);
+  CHECK(*c.status.admin_token == token);
+  const std::string s = cfg::summary(c);
+  CHECK_THAT(s, Catch::Contains("status: 127.0.0.1:16080, admin token: set"));
+  CHECK_THAT(s, !Catch::Contains(token));
+  CHECK_FALSE(cfg::load_string(minimal).status.admin_token);
+  CHECK_THAT(cfg::summary(cfg::load_string(minimal + "status:\n  port: 1\n")), Catch::Contains("admin token: not set"));
+
+  for (const char* bad : {"\"\"", "short", "\"has a space in it 0123\"", "\"tab\\there-0123456789\""}) {
+    INFO(bad);
+    const auto issues = issues_of(minimal + "status:\n  port: 16080\n  admin_token: " + bad + "\n");
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].path == "status.admin_token");
+    CHECK(issues[0].line == 10);
+  }
+}
+
+TEST_CASE("CAUSEWAY_ADMIN_TOKEN overrides status.admin_token when loading a file", "[config][status]") {
+  TempDir dir;
+  const std::string file = dir.write("c.yaml", minimal + "status:\n  port: 16080\n  admin_token: from-the-file-0123456789\n");
+  struct EnvGuard {
+    ~EnvGuard() { ::unsetenv("CAUSEWAY_ADMIN_TOKEN"); }
+  } guard;
+  ::unsetenv("CAUSEWAY_ADMIN_TOKEN");
+  CHECK(*cfg::load_file(file).status.admin_token == "from-the-file-0123456789");
+  ::setenv("CAUSEWAY_ADMIN_TOKEN", "from-the-environment-0123", 1);
+  CHECK(*cfg::load_file(file).status.admin_token == "from-the-environment-0123");
+  // load_string is the file's text alone: no environment.
+  CHECK(*cfg::load_string(minimal + "status:\n  admin_token: from-the-file-0123456789\n").status.admin_token ==
+        "from-the-file-0123456789");
+  ::setenv("CAUSEWAY_ADMIN_TOKEN", "bad token", 1);
+  try {
+    cfg::load_file(file);
+    FAIL("expected config::Error");
+  } catch (const cfg::Error& e) {
+    REQUIRE(e.issues().size() == 1);
+    CHECK(e.issues()[0].path == "CAUSEWAY_ADMIN_TOKEN");
+  }
+  ::setenv("CAUSEWAY_ADMIN_TOKEN", "", 1);  // empty: as if unset
+  CHECK(*cfg::load_file(file).status.admin_token == "from-the-file-0123456789");
+}
