@@ -12,6 +12,9 @@ packages=(
   sysbench haproxy openssl procps psmisc
   python3 python3-pymysql
   nodejs npm
+  # The dashboard suite drives the status page in headless Chromium; a font so that its
+  # screenshot has text (fonts are only recommended by chromium, and we skip those).
+  chromium fonts-dejavu-core
 )
 
 missing=()
