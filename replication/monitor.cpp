@@ -75,7 +75,9 @@ void Monitor::start() {
     slots_[i].state.stream = routing::StreamState::Connecting;
     auto is_replica = [this, i] {
       Lock l(mutex_);
-      return slots_[i].state.is_replica || slots_[i].spec.role == routing::ConfiguredRole::Replica;
+      // Until the first check says otherwise a server may be a replica: check visibility.
+      const auto& st = slots_[i].state;
+      return !st.checked || st.is_replica || slots_[i].spec.role == routing::ConfiguredRole::Replica;
     };
     auto report = [this, i](StreamReport&& r) { on_stream(i, std::move(r)); };
     streams_.push_back(std::make_unique<Stream>(spec.name, spec.host, spec.port, *stream_settings_,
@@ -252,6 +254,7 @@ void Monitor::on_stream(std::size_t index, StreamReport&& r) {
     }
     st.stream = r.state;
     st.stream_error = std::move(r.error);
+    if (r.visibility_checked) visibility_checks_.fetch_add(1, std::memory_order_relaxed);
     const auto now = LagTracker::Clock::now();
     if (r.executed) {
       st.executed = std::move(r.executed);
@@ -290,6 +293,17 @@ std::vector<std::pair<std::string, LogHistogram::Totals>> Monitor::freshness() c
     LogHistogram::Totals t{};
     freshness_[i]->add_to(t);
     out.emplace_back(slots_[i].spec.name, t);
+  }
+  return out;
+}
+
+std::vector<Monitor::FreshnessHistogram> Monitor::freshness_histograms() const {
+  std::vector<FreshnessHistogram> out;
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    FreshnessHistogram& h = out.emplace_back();
+    h.server = slots_[i].spec.name;
+    freshness_[i]->add_to(h.buckets);
+    h.sum_us = freshness_[i]->sum();
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // the snapshots. What is checked and why: docs/monitoring.md.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -70,6 +71,15 @@ class Monitor {
   // says it is visible there (replicas: after the visibility check) - how fresh the
   // router's knowledge is.
   std::vector<std::pair<std::string, LogHistogram::Totals>> freshness() const;
+  // The same with each histogram's sum (microseconds), for the status port.
+  struct FreshnessHistogram {
+    std::string server;
+    LogHistogram::Totals buckets{};
+    std::uint64_t sum_us = 0;
+  };
+  std::vector<FreshnessHistogram> freshness_histograms() const;
+  // Visibility checks the replicas' streams ran (a stale-read guard: see stream.hpp).
+  std::uint64_t visibility_checks() const { return visibility_checks_.load(std::memory_order_relaxed); }
 
  private:
   struct Slot {
@@ -110,6 +120,7 @@ class Monitor {
   LagTracker lag_;                            // guarded by mutex_
   std::vector<std::unique_ptr<LogHistogram>> freshness_;  // per server, written under mutex_
   std::optional<std::size_t> lag_primary_;    // whose stream times the GTIDs
+  std::atomic<std::uint64_t> visibility_checks_{0};
 
   std::vector<std::thread> threads_;  // touched only by start() and stop()
   const std::optional<StreamSettings> stream_settings_;

@@ -138,7 +138,7 @@ struct Stream::Session {
   Sql sql;       // the dump connection
   Sql confirm;   // replicas: the visibility check runs beside the dump
   Flavour flavour = Flavour::Unknown;
-  bool replica = false;  // reads of this server need the visibility check
+  bool replica = false;  // always check visibility (MySQL); else ask is_replica_ per burst
   GtidSet streamed;      // what the stream has shown
   std::vector<std::pair<Gtid, Clock::time_point>> pending;  // shown, not yet reported
 };
@@ -337,8 +337,9 @@ void Stream::stream_loop(Session& s) {
   const bool resume = !accumulated_.empty() && accumulated_.flavour() == s.flavour;
   s.streamed = resume ? accumulated_ : *now_set;
   // MariaDB checks visibility with MASTER_GTID_WAIT, which follows gtid_slave_pos: only
-  // replicas move it. MySQL's WAIT_FOR_EXECUTED_GTID_SET works on any server.
-  s.replica = !mariadb || is_replica_() || !cell(*sets, 1).empty();
+  // replicas move it, so the primary is not asked. MySQL's WAIT_FOR_EXECUTED_GTID_SET
+  // works on any server.
+  s.replica = !mariadb;
   const bool crc = cell(*sets, 2) == "CRC32";
 
   const long long heartbeat_ns = static_cast<long long>(settings_.heartbeat.count()) * 1'000'000;
@@ -366,7 +367,15 @@ void Stream::stream_loop(Session& s) {
     StreamReport r;
     r.state = routing::StreamState::Streaming;
     r.flavour = s.flavour;
-    r.executed = std::make_shared<const GtidSet>(resume ? accumulated_ : *now_set);
+    // What is visible right now. A replica's binlog position may run a moment ahead of its
+    // commits; its gtid_slave_pos (MariaDB) and gtid_executed (MySQL) do not.
+    GtidSet visible = *now_set;
+    if (mariadb && is_replica_()) {
+      GtidError slave_error;
+      auto slave = GtidSet::parse(cell(*sets, 1), slave_error);
+      visible = slave ? *slave : GtidSet{};
+    }
+    r.executed = std::make_shared<const GtidSet>(std::move(visible));
     r.replaced = true;
     report_(std::move(r));
   }
@@ -414,7 +423,10 @@ void Stream::stream_loop(Session& s) {
       r.flavour = s.flavour;
       r.committed = std::move(s.pending);
       s.pending.clear();
-      if (!s.replica) {
+      // Asked per burst: a server's role can change while its stream runs.
+      const bool check = s.replica || is_replica_();
+      r.visibility_checked = check;
+      if (!check) {
         r.executed = std::make_shared<const GtidSet>(s.streamed);
       } else if (auto visible = confirm(s, error)) {
         r.executed = std::make_shared<const GtidSet>(std::move(*visible));

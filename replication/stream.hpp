@@ -41,13 +41,14 @@ struct StreamReport {
   // New transactions in commit order with the time the stream showed them (for lag).
   std::vector<std::pair<Gtid, std::chrono::steady_clock::time_point>> committed;
   bool replaced = false;  // `executed` was read afresh, not grown from the stream
+  bool visibility_checked = false;  // a replica's visibility check ran for this report
 };
 
 class Stream {
  public:
   using Report = std::function<void(StreamReport&&)>;
   // Whether the monitor takes the server for a replica (its reads need the visibility
-  // check); asked on the stream thread.
+  // check), true while unknown; asked on the stream thread before each check.
   using IsReplica = std::function<bool()>;
 
   Stream(std::string name, std::string host, std::uint16_t port, StreamSettings settings, IsReplica is_replica,
