@@ -137,8 +137,15 @@ def run(port):
 
     raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
     stmt_id, _, _ = raw.prepare("SELECT name FROM whoami")
-    ps_names = [raw.execute_first_column(stmt_id)[0] for _ in range(12)]
-    check("a prepared read executes on replicas, prepared lazily on each", set(ps_names) == REPLICAS, str(sorted(set(ps_names))))
+    # Reads wait for replicas to apply this test's writes (read_your_writes): once both have,
+    # executions spread over them.
+    ps_names = set()
+
+    def spread():
+        ps_names.update(raw.execute_first_column(stmt_id)[0] for _ in range(12))
+        return ps_names >= REPLICAS
+    wait_until(spread)
+    check("a prepared read executes on replicas, prepared lazily on each", ps_names == REPLICAS, str(sorted(ps_names)))
     wid, _, _ = raw.prepare("INSERT INTO rt_where (name) SELECT name FROM whoami")
     before = len(written_on_primary(0))
     for _ in range(2):
