@@ -297,6 +297,45 @@ def polling():
                    "--sessions", "4", "--iterations", "30", "--mode", "mixed")
 
 
+def dump_threads(port):
+    """Ids of the binlog dump threads causeway holds on a server (the repl account's)."""
+    c = direct(port)
+    cur = c.cursor()
+    cur.execute("SELECT id FROM information_schema.processlist WHERE user = 'repl' AND command LIKE 'Binlog Dump%'")
+    ids = [r[0] for r in cur.fetchall()]
+    c.close()
+    return ids
+
+
+def stream_recovery():
+    """A stream that ends is reopened from where it was, also after the server's binlog
+    history was reset underneath it."""
+    proxy = Causeway(SPLIT)
+    try:
+        port = REPLICA_PORTS[-1]
+        log = lambda: open(proxy.log).read()  # noqa: E731
+        check("the stream to every server is up", wait_until(lambda: log().count("': streaming (") >= 3))
+        before = log().count("'%s': streaming (" % NAMES[-1])
+        for tid in dump_threads(port):
+            direct(port).cursor().execute("KILL %d" % tid)
+        check("a killed dump thread: the stream comes back",
+              wait_until(lambda: log().count("'%s': streaming (" % NAMES[-1]) > before))
+        stale_free("read_your_writes after the stream came back", proxy.port, "--sessions", "4", "--iterations", "20")
+
+        # The replica forgets its binlog history (RESET MASTER) and the stream is cut again.
+        c = direct(port)
+        c.cursor().execute("RESET MASTER")
+        for tid in dump_threads(port):
+            c.cursor().execute("KILL %d" % tid)
+        c.close()
+        check("after RESET MASTER on the replica the stream comes back",
+              wait_until(lambda: log().count("'%s': streaming (" % NAMES[-1]) > before + 1),
+              "\n".join(l for l in log().splitlines() if NAMES[-1] in l)[-600:])
+        stale_free("read_your_writes after the replica's binlog was reset", proxy.port, "--sessions", "4", "--iterations", "20")
+    finally:
+        proxy.stop()
+
+
 def main():
     setup()
     proxy = Causeway(SPLIT + "consistency:\n  wait:\n    read_your_writes: 3s\n    monotonic: 3s\n    strong: 3s\n")
@@ -309,6 +348,7 @@ def main():
     finally:
         proxy.stop()
     session_scope()
+    stream_recovery()
     timeout_policy()
     max_lag()
     polling()
