@@ -68,6 +68,8 @@ void server_object(Json& j, const Snapshot& s, std::size_t i) {
   j.key("stream").begin_object().field("state", routing::to_string(srv.stream)).field("error", srv.stream_error).end_object();
   if (srv.executed) j.field("gtid_executed", srv.executed->to_string());
   else j.null_field("gtid_executed");
+  if (srv.streamed) j.field("gtid_streamed", srv.streamed->to_string());
+  else j.null_field("gtid_streamed");
   j.key("lag").begin_object();
   if (srv.executed) j.field("transactions", srv.lag_transactions);
   else j.null_field("transactions");

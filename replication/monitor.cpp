@@ -224,7 +224,8 @@ void Monitor::refresh_lag_locked(LagTracker::Clock::time_point now) {
     lag_.reset_primary();
     lag_primary_ = primary;
   }
-  const routing::GtidSetPtr reference = primary ? slots_[*primary].state.executed : nullptr;
+  const routing::GtidSetPtr reference =
+      !primary ? nullptr : slots_[*primary].state.streamed ? slots_[*primary].state.streamed : slots_[*primary].state.executed;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     routing::ServerState& st = slots_[i].state;
     if (primary && i == *primary) {
@@ -256,6 +257,7 @@ void Monitor::on_stream(std::size_t index, StreamReport&& r) {
     st.stream_error = std::move(r.error);
     if (r.visibility_checked) visibility_checks_.fetch_add(1, std::memory_order_relaxed);
     const auto now = LagTracker::Clock::now();
+    if (r.streamed) st.streamed = std::move(r.streamed);
     if (r.executed) {
       st.executed = std::move(r.executed);
       for (const auto& entry : r.committed)

@@ -240,6 +240,7 @@ void Stream::poll_loop(Session& s, std::string reason) {
       r.error = reason;
       r.flavour = s.flavour;
       r.executed = std::make_shared<const GtidSet>(*set);
+      r.streamed = r.executed;
       r.replaced = true;
       report_(std::move(r));
       last = std::move(*set);
@@ -376,6 +377,7 @@ void Stream::stream_loop(Session& s) {
       visible = slave ? *slave : GtidSet{};
     }
     r.executed = std::make_shared<const GtidSet>(std::move(visible));
+    r.streamed = std::make_shared<const GtidSet>(s.streamed);
     r.replaced = true;
     report_(std::move(r));
   }
@@ -418,6 +420,7 @@ void Stream::stream_loop(Session& s) {
     }
     if (!s.pending.empty()) {
       accumulated_ = s.streamed;
+      auto streamed = std::make_shared<const GtidSet>(s.streamed);
       StreamReport r;
       r.state = routing::StreamState::Streaming;
       r.flavour = s.flavour;
@@ -427,11 +430,21 @@ void Stream::stream_loop(Session& s) {
       const bool check = s.replica || is_replica_();
       r.visibility_checked = check;
       if (!check) {
-        r.executed = std::make_shared<const GtidSet>(s.streamed);
-      } else if (auto visible = confirm(s, error)) {
-        r.executed = std::make_shared<const GtidSet>(std::move(*visible));
+        r.executed = streamed;
+        r.streamed = std::move(streamed);
       } else {
-        spdlog::warn("binlog stream '{}': visibility check failed: {}", name_, error);
+        // What the binlog shows goes out at once (a strong read's requirement, the lag
+        // reference); what readers can see follows the check.
+        StreamReport shown;
+        shown.state = routing::StreamState::Streaming;
+        shown.flavour = s.flavour;
+        shown.streamed = std::move(streamed);
+        report_(std::move(shown));
+        if (auto visible = confirm(s, error)) {
+          r.executed = std::make_shared<const GtidSet>(std::move(*visible));
+        } else {
+          spdlog::warn("binlog stream '{}': visibility check failed: {}", name_, error);
+        }
       }
       report_(std::move(r));
     }

@@ -38,6 +38,9 @@ struct StreamReport {
   Flavour flavour = Flavour::Unknown;
   // The server's visible GTIDs, when they changed (else null).
   std::shared_ptr<const GtidSet> executed;
+  // What the server's binlog has shown, when it changed (else null): never less than what
+  // it has committed, so the primary's is what a strong read requires.
+  std::shared_ptr<const GtidSet> streamed;
   // New transactions in commit order with the time the stream showed them (for lag).
   std::vector<std::pair<Gtid, std::chrono::steady_clock::time_point>> committed;
   bool replaced = false;  // `executed` was read afresh, not grown from the stream

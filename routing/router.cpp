@@ -25,7 +25,8 @@ Eligibility eligibility_for(const Request& req, const SessionState& s, const Top
     case Consistency::Strong: {
       e.required[1] = &s.written;
       const ServerState& primary = t.servers[primary_index(t)];
-      if (primary.tracked()) e.required[2] = primary.executed.get();
+      // What the primary's binlog has shown: never less than it has committed.
+      if (primary.tracked()) e.required[2] = primary.streamed ? primary.streamed.get() : primary.executed.get();
       break;
     }
   }

@@ -53,6 +53,9 @@ struct ServerState {
   // MASTER_GTID_WAIT / WAIT_FOR_EXECUTED_GTID_SET after the stream showed them; the
   // primary: its binlog). Null: unknown.
   GtidSetPtr executed;
+  // What the server's binlog stream has shown: never less than it has committed (the
+  // primary's is what a strong read requires and what lag is measured against).
+  GtidSetPtr streamed;
   std::uint64_t lag_transactions = 0;  // GTIDs the primary has that this server lacks
   // While behind: when the primary's stream showed the oldest GTID this server still
   // lacks (steady clock); default-constructed when level with the primary.

@@ -298,3 +298,16 @@ TEST_CASE("a drained server is not named by a route=server hint", "[router]") {
   CHECK(d.target == Target::Primary);
   CHECK(d.reason == Reason::UnknownServer);
 }
+
+TEST_CASE("strong requires what the primary's binlog has shown, even when less is known visible there",
+          "[router][consistency]") {
+  // At start-up a primary's visible set can be known as less than its binlog (its stream
+  // reported before the monitor knew it was the primary): the requirement must not shrink.
+  Topology t = tracked();
+  t.servers[0].executed = shared("");
+  t.servers[0].streamed = shared("0-1-100");
+  const SessionState s;
+  const Decision d = Read(Consistency::Strong).decide(s, t);
+  CHECK(d.target == Target::Replica);
+  CHECK(d.server == 2);  // replica1 at 0-1-90 lacks what the primary's binlog has
+}
