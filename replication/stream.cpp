@@ -196,14 +196,18 @@ void Stream::run() {
   }
 }
 
+void Stream::report_state(const Session& s, routing::StreamState state, std::string why) {
+  StreamReport r;
+  r.state = state;
+  r.error = std::move(why);
+  r.flavour = s.flavour;
+  report_(std::move(r));
+}
+
 void Stream::run_once(Session& s) {
   std::string error;
   const auto report_state = [&](routing::StreamState state, std::string why) {
-    StreamReport r;
-    r.state = state;
-    r.error = std::move(why);
-    r.flavour = s.flavour;
-    report_(std::move(r));
+    this->report_state(s, state, std::move(why));
   };
   if (!s.sql.connect(host_, port_, settings_, error)) {
     report_state(routing::StreamState::Connecting, error);
@@ -225,13 +229,7 @@ void Stream::poll_loop(Session& s, std::string reason) {
   while (!stopping_) {
     std::string error;
     auto row = s.sql.row(query, error);
-    if (!row) {
-      StreamReport r;
-      r.state = routing::StreamState::Connecting;
-      r.error = error;
-      report_(std::move(r));
-      return;
-    }
+    if (!row) return report_state(s, routing::StreamState::Connecting, error);
     GtidError parse_error;
     auto set = GtidSet::parse(cell(*row, 0), parse_error);
     if (set && (first || !(*set == last))) {
@@ -316,13 +314,7 @@ bool send_packet(int fd, const std::vector<std::uint8_t>& payload) {
 
 void Stream::stream_loop(Session& s) {
   std::string error;
-  const auto fail = [&](routing::StreamState state, std::string why) {
-    StreamReport r;
-    r.state = state;
-    r.error = std::move(why);
-    r.flavour = s.flavour;
-    report_(std::move(r));
-  };
+  const auto fail = [&](routing::StreamState state, std::string why) { report_state(s, state, std::move(why)); };
   const bool mariadb = s.flavour == Flavour::Mariadb;
 
   // Where to start: where the last stream stopped, else what the server has now.

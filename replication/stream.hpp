@@ -67,6 +67,8 @@ class Stream {
   struct Session;
   void run();
   void run_once(Session& s);
+  // A report that only says the stream's state and why.
+  void report_state(const Session& s, routing::StreamState state, std::string why);
   void poll_loop(Session& s, std::string reason);
   void stream_loop(Session& s);
   std::optional<GtidSet> confirm(Session& s, std::string& error);
