@@ -247,46 +247,8 @@ status_sql="SHOW GLOBAL STATUS WHERE Variable_name IN ($(printf "'%s'," "${count
 # position; every replica first waits (up to --catchup seconds) until it has applied it, so
 # that every run starts with the replicas level. The wait is a MASTER_GTID_WAIT too, so it
 # counts as a check: calibrate_own measures it.
-snapshot() {
-  local file=$1 i pos="" out
-  : >"$file"
-  for ((i = 0; i < nservers; i++)); do
-    if ((i == 0)); then
-      out=$(root_sql "${server_ports[0]}" "SELECT @@gtid_binlog_pos; $status_sql") ||
-        cw_die "cannot read the status of ${server_names[0]}"
-      pos=$(head -n 1 <<<"$out")
-    else
-      out=$(root_sql "${server_ports[i]}" "SELECT MASTER_GTID_WAIT('$pos', $opt_catchup); $status_sql") ||
-        cw_die "cannot read the status of ${server_names[i]}"
-      [[ "$(head -n 1 <<<"$out")" == 0 ]] ||
-        cw_log "warning: ${server_names[i]} did not reach the primary's GTID $pos within ${opt_catchup}s"
-    fi
-    tail -n +2 <<<"$out" | awk -v s="${server_names[i]}" '{ print s, $1, $2 }' >>"$file"
-    printf '%s .time %s\n' "${server_names[i]}" "$(date +%s.%N)" >>"$file"
-  done
-}
-
-# deltas BEFORE AFTER [OWN [BG]]: "server counter delta" lines: AFTER - BEFORE, less OWN's
-# delta and BG's rate times the server's elapsed seconds (as in split.sh).
-deltas() {
-  awk -v before="$1" -v after="$2" -v own="${3:-}" -v bg="${4:-}" '
-    function load(f, arr,   line, w) {
-      while ((getline line < f) > 0) { split(line, w, " "); arr[w[1] "|" w[2]] = w[3] }
-      close(f)
-    }
-    BEGIN {
-      load(before, b); load(after, a)
-      if (own != "") load(own, o)
-      if (bg != "") load(bg, r)
-      for (k in a) {
-        split(k, w, "|")
-        elapsed = a[w[1] "|.time"] - b[w[1] "|.time"]
-        if (w[2] == ".time") { print w[1], w[2], elapsed; continue }
-        d = a[k] - b[k] - ((k in o) ? o[k] : 0) - ((k in r) ? r[k] * elapsed : 0)
-        print w[1], w[2], d
-      }
-    }'
-}
+snapshot() { bench_snapshot "$1" "$opt_catchup"; }
+deltas() { bench_deltas "$@"; }
 
 # count DELTAS: per server "server reads checks": reads = Com_select - Master_gtid_wait_count
 # (each is already net of the script's and the background's own), checks =

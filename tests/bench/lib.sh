@@ -116,3 +116,49 @@ median() { # NUMBERS...
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "ERR" || b == "ERR" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 fmt_qps() { [[ "$1" == ERR ]] && echo ERR || printf '%.0f' "$1"; }
 fmt_ms() { [[ "$1" == ERR ]] && echo ERR || printf '%.2f' "$1"; }
+
+# bench_snapshot FILE CATCHUP_SECONDS: every server's SHOW GLOBAL STATUS counters into FILE as
+# "server counter value" lines plus "server .time T"; each replica is read once it has
+# applied the primary's GTID position (waiting up to CATCHUP_SECONDS). The caller defines
+# nservers, server_ports, server_names, status_sql and root_sql.
+bench_snapshot() {
+  local file=$1 catchup=$2 i pos="" out
+  : >"$file"
+  for ((i = 0; i < nservers; i++)); do
+    if ((i == 0)); then
+      out=$(root_sql "${server_ports[0]}" "SELECT @@gtid_binlog_pos; $status_sql") ||
+        cw_die "cannot read the status of ${server_names[0]}"
+      pos=$(head -n 1 <<<"$out")
+    else
+      out=$(root_sql "${server_ports[i]}" "SELECT MASTER_GTID_WAIT('$pos', $catchup); $status_sql") ||
+        cw_die "cannot read the status of ${server_names[i]}"
+      [[ "$(head -n 1 <<<"$out")" == 0 ]] ||
+        cw_log "warning: ${server_names[i]} did not reach the primary's GTID $pos within ${catchup}s"
+    fi
+    tail -n +2 <<<"$out" | awk -v s="${server_names[i]}" '{ print s, $1, $2 }' >>"$file"
+    printf '%s .time %s\n' "${server_names[i]}" "$(date +%s.%N)" >>"$file"
+  done
+}
+
+# bench_deltas BEFORE AFTER [OWN [BG]]: "server counter delta" lines: AFTER - BEFORE, less OWN's
+# delta (the snapshot's own statements) and BG's rate times the server's elapsed seconds
+# (its ".time" delta; a replica's includes waiting for replication to catch up).
+bench_deltas() {
+  awk -v before="$1" -v after="$2" -v own="${3:-}" -v bg="${4:-}" '
+    function load(f, arr,   line, w) {
+      while ((getline line < f) > 0) { split(line, w, " "); arr[w[1] "|" w[2]] = w[3] }
+      close(f)
+    }
+    BEGIN {
+      load(before, b); load(after, a)
+      if (own != "") load(own, o)
+      if (bg != "") load(bg, r)
+      for (k in a) {
+        split(k, w, "|")
+        elapsed = a[w[1] "|.time"] - b[w[1] "|.time"]
+        if (w[2] == ".time") { print w[1], w[2], elapsed; continue }
+        d = a[k] - b[k] - ((k in o) ? o[k] : 0) - ((k in r) ? r[k] * elapsed : 0)
+        print w[1], w[2], d
+      }
+    }'
+}
