@@ -131,7 +131,7 @@ causeway is running in front of the sandbox in $dir
   connect:  mariadb -h127.0.0.1 -P$listen_port -uapp -papp demo
             (also root/root; the backends are MariaDB on ports $all_ports)
 
-  status:   127.0.0.1:$status_port is reserved for the status port (metrics, JSON API, dashboard), not served yet
+  status:   http://127.0.0.1:$status_port/  (dashboard; /metrics for Prometheus, /api/servers, ...)
   config:   $yaml
   log:      $log
   stop:     $stop_cmd
