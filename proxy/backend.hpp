@@ -18,6 +18,7 @@ struct Endpoint {
   std::string name;  // the server's name in the config
   std::string host;
   std::uint16_t port = 0;
+  bool removed = false;  // a reload dropped it: no new connections
 };
 
 // What causeway needs to log in to a backend as a client's user.

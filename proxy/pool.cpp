@@ -94,8 +94,31 @@ std::unique_ptr<Backend> BackendPool::take(const PoolKey& key, std::uint64_t sig
 
 void BackendPool::give(const PoolKey& key, std::unique_ptr<Backend> backend) {
   if (!backend || !backend->is_open() || closed_) return;
+  if (servers_[key.server].removed) {  // a reload dropped the server: this one ends here
+    backend->close();
+    notify(key.server);
+    return;
+  }
   idle_[key].push_back(Idle{std::move(backend), std::chrono::steady_clock::now()});
   notify(key.server);
+}
+
+void BackendPool::set_servers(std::vector<Endpoint> servers) {
+  servers_ = std::move(servers);
+  warming_total_.resize(servers_.size(), 0);
+  open_.resize(servers_.size(), 0);
+  waiters_.resize(servers_.size());
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    if (!servers_[it->first.server].removed) {
+      ++it;
+      continue;
+    }
+    for (auto& i : it->second) i.backend->close();
+    it = idle_.erase(it);
+  }
+  for (auto it = logins_.begin(); it != logins_.end();) {
+    it = servers_[it->first.server].removed ? logins_.erase(it) : std::next(it);
+  }
 }
 
 std::size_t BackendPool::idle(std::size_t server) const {

@@ -46,7 +46,11 @@ class BackendPool {
 
   // An idle connection for `key`, preferring one whose session state has `signature`.
   std::unique_ptr<Backend> take(const PoolKey& key, std::uint64_t signature);
-  // Back into the pool (closed connections are dropped).
+  // A reload changed the server slots (they only grow; removed ones are flagged): new
+  // slots get counters, idle connections to removed servers close.
+  void set_servers(std::vector<Endpoint> servers);
+
+  // Back into the pool (closed connections and those to removed servers are dropped).
   void give(const PoolKey& key, std::unique_ptr<Backend> backend);
 
   // Open connections to a server on this worker (idle + in use); a Backend counts itself
@@ -83,8 +87,8 @@ class BackendPool {
   std::unordered_map<PoolKey, std::uint32_t, PoolKeyHash> warming_;
   std::vector<std::uint32_t> warming_total_;
   std::unordered_map<PoolKey, std::vector<Idle>, PoolKeyHash> idle_;
-  std::vector<std::uint32_t> open_;
-  std::vector<std::deque<asio::steady_timer*>> waiters_;
+  std::deque<std::uint32_t> open_;  // a deque: backends keep pointers to their counter while it grows
+  std::deque<std::deque<asio::steady_timer*>> waiters_;  // grows without moving (waiters hold references)
   bool closed_ = false;
 };
 

@@ -1,5 +1,7 @@
 #include "proxy/rules_from_config.hpp"
 
+#include <optional>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,14 +88,20 @@ routing::RuleSpec to_spec(const config::Rule& r) {
 
 }  // namespace
 
-routing::RuleSetPtr build_rules(const config::Config& config) {
+std::vector<std::string> server_table(const config::Config& config) {
+  std::vector<std::string> names;
+  for (const auto& s : config.servers) names.push_back(s.name);
+  return names;
+}
+
+routing::RuleSetPtr build_rules(const config::Config& config, const std::vector<std::string>& table) {
   std::vector<routing::RuleSpec> specs;
   specs.reserve(config.rules.size());
   for (const auto& r : config.rules) specs.push_back(to_spec(r));
-  std::vector<std::string> servers;
-  for (const auto& s : config.servers) servers.push_back(s.name);
-  return routing::RuleSet::build(specs, servers);
+  return routing::RuleSet::build(specs, table);
 }
+
+routing::RuleSetPtr build_rules(const config::Config& config) { return build_rules(config, server_table(config)); }
 
 routing::ConfiguredRole configured_role(config::ServerRole role) {
   switch (role) {
@@ -104,19 +112,34 @@ routing::ConfiguredRole configured_role(config::ServerRole role) {
   return routing::ConfiguredRole::Auto;
 }
 
-routing::TopologyPtr configured_topology(const config::Config& config) {
-  std::size_t primary = 0;
-  for (std::size_t i = 0; i < config.servers.size(); ++i) {
-    if (config.servers[i].role == config::ServerRole::Primary) primary = i;
+routing::TopologyPtr configured_topology(const config::Config& config, const std::vector<std::string>& table) {
+  std::optional<std::size_t> primary;
+  const auto config_server = [&](const std::string& name) -> const config::Server* {
+    for (const auto& s : config.servers)
+      if (!name.empty() && s.name == name) return &s;
+    return nullptr;
+  };
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto* s = config_server(table[i]);
+    if (s != nullptr && (s->role == config::ServerRole::Primary || !primary)) primary = i;
+    if (s != nullptr && s->role == config::ServerRole::Primary) break;
   }
   auto topo = std::make_shared<routing::Topology>();
-  for (std::size_t i = 0; i < config.servers.size(); ++i) {
-    const auto& s = config.servers[i];
+  for (std::size_t i = 0; i < table.size(); ++i) {
     routing::ServerState st;
-    st.name = s.name;
-    st.weight = s.weight;
-    st.configured_role = configured_role(s.role);
-    const bool replica = i != primary && s.role != config::ServerRole::Primary;
+    const auto* s = config_server(table[i]);
+    if (s == nullptr) {
+      // Removed from the config by a reload: kept so indices stay valid, never used.
+      st.name = "(removed " + std::to_string(i) + ")";  // unique: names label metrics
+      st.removed = true;
+      st.configured_role = routing::ConfiguredRole::Replica;
+      topo->servers.push_back(std::move(st));
+      continue;
+    }
+    st.name = s->name;
+    st.weight = s->weight;
+    st.configured_role = configured_role(s->role);
+    const bool replica = i != primary && s->role != config::ServerRole::Primary;
     st.reachable = true;
     st.read_only = replica;
     st.is_replica = replica;
@@ -125,6 +148,10 @@ routing::TopologyPtr configured_topology(const config::Config& config) {
   }
   topo->writer = primary;
   return topo;
+}
+
+routing::TopologyPtr configured_topology(const config::Config& config) {
+  return configured_topology(config, server_table(config));
 }
 
 routing::RoutePolicy route_policy(const config::Config& config) {

@@ -174,17 +174,8 @@ std::string needs_restart(const config::Config& old, const config::Config& next)
     }
     return true;
   };
-  const auto same_servers = [&] {
-    if (old.servers.size() != next.servers.size()) return false;
-    for (std::size_t i = 0; i < old.servers.size(); ++i) {
-      const auto &a = old.servers[i], &b = next.servers[i];
-      if (a.name != b.name || a.host != b.host || a.port != b.port || a.role != b.role) return false;
-    }
-    return true;
-  };
   std::vector<std::string> keys;
   if (!same_listeners()) keys.push_back("listeners");
-  if (!same_servers()) keys.push_back("servers (names, hosts, ports, roles)");
   if (old.workers != next.workers) keys.push_back("workers");
   if (old.tls.cert_file != next.tls.cert_file || old.tls.key_file != next.tls.key_file || old.tls.require != next.tls.require)
     keys.push_back("tls");
@@ -198,6 +189,17 @@ std::string needs_restart(const config::Config& old, const config::Config& next)
   for (const auto& k : keys) out += " " + k + ",";
   out.pop_back();
   return out;
+}
+
+// Roles and weights live in the topology the monitor builds: a change restarts it.
+bool same_servers(const config::Config& a, const config::Config& b) {
+  if (a.servers.size() != b.servers.size()) return false;
+  for (std::size_t i = 0; i < a.servers.size(); ++i) {
+    const auto &x = a.servers[i], &y = b.servers[i];
+    if (x.name != y.name || x.host != y.host || x.port != y.port || x.role != y.role || x.weight != y.weight)
+      return false;
+  }
+  return true;
 }
 
 bool same_account(const auto& a, const auto& b) {
@@ -221,8 +223,9 @@ Server::ReloadResult Server::reload() {
   const auto& old = *services_.runtime->config;
   if (auto why = needs_restart(old, *next); !why.empty()) return {false, why};
 
-  auto runtime = Runtime::build(next);
-  const bool restart_monitor =
+  auto runtime = Runtime::build(next, services_.runtime.get());
+  const bool servers_changed = runtime->servers_changed || !same_servers(old, *next);
+  const bool restart_monitor = servers_changed ||
       !same_account(old.monitor, next->monitor) || !same_account(old.replication, next->replication) ||
       (old.monitor && next->monitor &&
        (old.monitor->interval != next->monitor->interval || old.monitor->timeout != next->monitor->timeout)) ||
@@ -233,9 +236,22 @@ Server::ReloadResult Server::reload() {
   services_.runtime = runtime;
   const std::size_t rules = runtime->rules ? runtime->rules->size() : 0;
   for (auto& w : workers_) {
-    asio::post(w->ctx, [worker = w.get(), runtime, rules] {
+    asio::post(w->ctx, [worker = w.get(), runtime, rules, servers_changed] {
+      if (servers_changed) {
+        // Slots only grow and keep their index: give the new ones counters and pools, and
+        // take the topology as configured until the restarted monitor reports.
+        const std::size_t n = runtime->servers.size();
+        worker->outstanding.resize(n, 0);
+        std::vector<Counter> statements(n);
+        for (std::size_t i = 0; i < worker->statements_by_server.size(); ++i)
+          statements[i].add(worker->statements_by_server[i].get());
+        worker->statements_by_server.swap(statements);
+        worker->pool->set_servers(runtime->servers);
+        worker->topology = runtime->configured_topology;
+      }
       worker->runtime = runtime;
       worker->rule_hits = std::vector<Counter>(rules);  // counts start again with the new rules
+      if (servers_changed) worker->topology_changed();
     });
   }
   spdlog::set_level(spdlog::level::from_str(next->log_level));
@@ -251,8 +267,9 @@ Server::ReloadResult Server::reload() {
     if (monitor_)
       for (const auto& name : drained) monitor_->set_drained(name, true);
   }
-  return {true, fmt::format("configuration reloaded from {}: {} users, {} rules{}", config_path_,
-                            runtime->users.size(), rules, restart_monitor ? "; monitor and streams restarted" : "")};
+  return {true, fmt::format("configuration reloaded from {}: {} users, {} rules{}{}", config_path_,
+                            runtime->users.size(), rules, servers_changed ? "; servers changed" : "",
+                            restart_monitor ? "; monitor and streams restarted" : "")};
 }
 
 void Server::start_monitor() {
@@ -261,9 +278,12 @@ void Server::start_monitor() {
     spdlog::warn("no monitor account configured: servers are taken to be as configured and never leave rotation");
     return;
   }
+  // One spec per server slot, so the monitor's indices are the sessions' and pools'.
   std::vector<replication::ServerSpec> specs;
-  for (const auto& s : cfg.servers) {
-    specs.push_back({s.name, s.host, s.port, configured_role(s.role), s.weight});
+  const auto& table = services_.runtime->servers;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto& t = services_.runtime->configured_topology->servers[i];
+    specs.push_back({table[i].name, table[i].host, table[i].port, t.configured_role, t.weight, table[i].removed});
   }
   replication::MonitorSettings settings{cfg.monitor->user, cfg.monitor->password, cfg.monitor->interval,
                                         cfg.monitor->timeout};

@@ -4,7 +4,7 @@
 
 namespace causeway::proxy {
 
-std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Config> cfg) {
+std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Config> cfg, const Runtime* previous) {
   auto rt = std::make_shared<Runtime>();
   for (const auto& u : cfg->users) {
     UserEntry e;
@@ -15,10 +15,38 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
     e.consistency = consistency_level(u.consistency.value_or(cfg->consistency.level));
     rt->users.emplace(u.name, std::move(e));
   }
-  for (const auto& s : cfg->servers) rt->servers.push_back(Endpoint{s.name, s.host, s.port});
-  rt->configured_topology = proxy::configured_topology(*cfg);
+  if (previous != nullptr) {
+    rt->servers = previous->servers;
+    rt->table = previous->table;
+    std::vector<bool> kept(rt->servers.size(), false);
+    for (const auto& s : cfg->servers) {
+      std::size_t i = 0;
+      while (i < rt->servers.size() &&
+             (rt->servers[i].removed || rt->servers[i].name != s.name || rt->servers[i].host != s.host ||
+              rt->servers[i].port != s.port))
+        ++i;
+      if (i == rt->servers.size()) {
+        rt->servers.push_back(Endpoint{s.name, s.host, s.port});
+        rt->table.push_back(s.name);
+        kept.push_back(true);
+        rt->servers_changed = true;
+      } else {
+        kept[i] = true;
+      }
+    }
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (kept[i] || rt->servers[i].removed) continue;
+      rt->servers[i].removed = true;
+      rt->table[i].clear();
+      rt->servers_changed = true;
+    }
+  } else {
+    for (const auto& s : cfg->servers) rt->servers.push_back(Endpoint{s.name, s.host, s.port});
+    rt->table = server_table(*cfg);
+  }
+  rt->configured_topology = proxy::configured_topology(*cfg, rt->table);
   rt->policy = route_policy(*cfg);
-  rt->rules = build_rules(*cfg);
+  rt->rules = build_rules(*cfg, rt->table);
   rt->track_gtids = cfg->replication.has_value() && cfg->monitor.has_value() && cfg->routing.read_write_split;
   rt->config = std::move(cfg);
   return rt;

@@ -42,7 +42,14 @@ struct Runtime {
   // tell which replica has them.
   bool track_gtids = false;
 
-  static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> cfg);
+  // Server slots: names (empty for a slot whose server a reload removed) and endpoints,
+  // index-aligned with every topology snapshot. `previous` (a reload) keeps its slots:
+  // an unchanged server keeps its index, a new or moved one gets a new slot at the end.
+  std::vector<std::string> table;
+  bool servers_changed = false;  // this reload added or removed slots
+
+  static std::shared_ptr<const Runtime> build(std::shared_ptr<const config::Config> cfg,
+                                              const Runtime* previous = nullptr);
   const UserEntry* find_user(const std::string& name) const {
     auto it = users.find(name);
     return it == users.end() ? nullptr : &it->second;

@@ -125,7 +125,7 @@ awaitable<bool> Session::handshake() {
     co_await send_err(seq, pr::make_err(pr::er::handshake_error, "08S01",
                                         fmt::format("causeway: backend '{}' lacks protocol capabilities the client "
                                                     "uses (client {:#x}, backend {:#x})",
-                                                    runtime_->servers[primary].name, client_caps_ & layout_caps,
+                                                    worker_.runtime->servers[primary].name, client_caps_ & layout_caps,
                                                     backend->caps() & layout_caps)));
     co_return false;
   }

@@ -14,12 +14,13 @@ namespace pr = protocol;
 
 awaitable<std::optional<BackendError>> Session::open_backend(std::size_t server, const BackendLogin& login,
                                                              std::unique_ptr<Backend>& out) {
-  auto backend = std::make_unique<Backend>(worker_.ctx.get_executor(), runtime_->servers[server]);
+  // The worker's runtime: its server slots are a superset of any older one's.
+  auto backend = std::make_unique<Backend>(worker_.ctx.get_executor(), worker_.runtime->servers[server]);
   worker_.stats.backend_connects.add();
   auto err = co_await backend->connect(login, runtime_->config->timeouts.backend_connect);
   if (err) {
     if (!err->from_server) worker_.stats.backend_connect_failures.add();
-    spdlog::debug("[{}] backend '{}' login failed: {}", peer_, runtime_->servers[server].name, err->err.message);
+    spdlog::debug("[{}] backend '{}' login failed: {}", peer_, worker_.runtime->servers[server].name, err->err.message);
     co_return err;
   }
   backend->count_in(worker_.pool->open_counter(server), worker_.pool.get(), server);
@@ -30,6 +31,8 @@ awaitable<std::optional<BackendError>> Session::open_backend(std::size_t server,
 // The session's connection to `server`: the one it holds, else one from the worker's pool,
 // else a new one; at the per-server limit it waits for one to come back.
 awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPacket>& error) {
+  // A reload may have added server slots since this session began.
+  if (server >= backends_.size()) backends_.resize(worker_.runtime->servers.size());
   auto& slot = backends_[server];
   if (slot && !slot->is_open()) slot.reset();
   if (!slot) {
@@ -51,7 +54,7 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
       const auto now = Clock::now();
       if (now >= deadline) {
         worker_.stats.pool_exhausted.add();
-        const auto& ep = runtime_->servers[server];
+        const auto& ep = worker_.runtime->servers[server];
         error = pr::make_err(pr::er::con_count, "08004",
                              fmt::format("causeway: every pooled connection to backend '{}' is busy (limit {} "
                                          "per server, waited {} ms)",
@@ -183,7 +186,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     Backend* backend = co_await acquire(server, error);
     if (backend == nullptr) {
       if (retry_allowed) {
-        spdlog::debug("[{}] read moves from '{}' to the primary: {}", peer_, runtime_->servers[server].name,
+        spdlog::debug("[{}] read moves from '{}' to the primary: {}", peer_, worker_.runtime->servers[server].name,
                       error->message);
         worker_.stats.read_retries.add();
         server = routing::primary_index(*worker_.topology);
@@ -191,8 +194,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
       }
       co_return co_await send_err(1, *error) ? Next::proceed : Next::end;
     }
-    auto& outstanding = worker_.outstanding[server];
-    ++outstanding;
+    ++worker_.outstanding[server];  // indexed again after the response: a reload may grow it
     worker_.statements_by_server[server].add();
     running_->store((std::uint64_t(server + 1) << 32) | backend->thread_id(), std::memory_order_release);
     bool lost_before_reply = false;
@@ -204,7 +206,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     } else if (shape.has_response) {
       next = co_await relay_response(*backend, shape.kind, server, lost_before_reply);
     }
-    --outstanding;
+    --worker_.outstanding[server];
     running_->store(0, std::memory_order_release);
     if (lost_before_reply) {
       if (retry_allowed) {
@@ -348,7 +350,7 @@ awaitable<bool> Session::relay_local_infile(Backend& backend) {
 // the session survives unless the connection held its transaction or pinned state.
 awaitable<Session::Next> Session::backend_lost(std::size_t server, std::uint8_t next_seq, bool mid_response) {
   worker_.stats.backend_lost.add();
-  const auto& ep = runtime_->servers[server];
+  const auto& ep = worker_.runtime->servers[server];
   spdlog::warn("[{}] lost backend '{}' ({}:{}) {}", peer_, ep.name, ep.host, ep.port,
                mid_response ? "in the middle of a response" : "before its response");
   close_backend(server);

@@ -51,6 +51,7 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
   if (tracker_.ended_with_error() || !backends_[*state_.last_server]) co_return true;
   const std::size_t server = *state_.last_server;
   stmt->num_params = tracker_.prepare_ok().num_params;
+  if (stmt->backends.size() <= server) stmt->backends.resize(backends_.size());  // slots added by a reload
   stmt->backends[server] = {backends_[server]->id(), prepared_backend_id_};
   co_await cache_statement(*backends_[server], stmt->sql, prepared_backend_id_);
   statements_.emplace(id, std::move(stmt));
@@ -61,6 +62,7 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
 // connection by another session, or prepared there now.
 awaitable<std::optional<std::uint32_t>> Session::backend_statement(PreparedStatement& stmt, std::size_t server,
                                                                    Backend& backend, std::uint8_t err_seq) {
+  if (stmt.backends.size() <= server) stmt.backends.resize(backends_.size());  // slots added by a reload
   auto& on = stmt.backends[server];
   if (on.connection == backend.id()) co_return on.id;
   if (auto it = backend.statements.find(stmt.sql); it != backend.statements.end()) {

@@ -48,6 +48,7 @@ std::uint64_t total(const Snapshot& s, Counter WorkerStats::*counter) {
 }
 
 const char* health(const routing::ServerState& server, bool monitored) {
+  if (server.removed) return "removed";
   if (monitored && !server.checked) return "unknown";
   if (!server.reachable) return "down";
   if (server.is_replica && (!server.io_running || !server.sql_running || !server.last_error.empty()))

@@ -43,10 +43,12 @@ Json& optional_int(Json& j, std::string_view key, std::int64_t v) {
 void server_object(Json& j, const Snapshot& s, std::size_t i) {
   const routing::Topology& t = *s.topology;
   const routing::ServerState& srv = t.servers[i];
-  const auto& cfg = *s.runtime->config;
   j.begin_object();
   j.field("name", srv.name).field("address", address_of(s, i));
-  j.field("configured_role", i < cfg.servers.size() ? config::to_string(cfg.servers[i].role) : "auto");
+  const char* configured = srv.configured_role == routing::ConfiguredRole::Primary   ? "primary"
+                           : srv.configured_role == routing::ConfiguredRole::Replica ? "replica"
+                                                                                      : "auto";
+  j.field("configured_role", configured);
   j.field("role", role(t, i)).field("health", health(srv, s.monitored));
   j.field("checked", srv.checked).field("reachable", srv.reachable).field("read_only", srv.read_only);
   j.field("drained", srv.drained).field("weight", srv.weight).field("error", srv.last_error);

@@ -52,6 +52,7 @@ Monitor::Monitor(std::vector<ServerSpec> servers, MonitorSettings settings, Publ
     slot.state.name = spec.name;
     slot.state.configured_role = spec.role;
     slot.state.weight = spec.weight;
+    slot.state.removed = spec.removed;
     slot.spec = std::move(spec);
   }
   for (std::size_t i = 0; i < slots_.size(); ++i) freshness_.push_back(std::make_unique<LogHistogram>());
@@ -67,11 +68,13 @@ void Monitor::start() {
   Lock lock(mutex_);
   if (!threads_.empty()) return;
   stopping_ = false;
-  for (std::size_t i = 0; i < slots_.size(); ++i) threads_.emplace_back([this, i] { run(i); });
+  for (std::size_t i = 0; i < slots_.size(); ++i)
+    if (!slots_[i].spec.removed) threads_.emplace_back([this, i] { run(i); });
   threads_.emplace_back([this] { watchdog(); });
   if (!stream_settings_) return;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     const ServerSpec& spec = slots_[i].spec;
+    if (spec.removed) continue;
     slots_[i].state.stream = routing::StreamState::Connecting;
     auto is_replica = [this, i] {
       Lock l(mutex_);

@@ -30,6 +30,7 @@ struct ServerSpec {
   std::uint16_t port = 3306;
   routing::ConfiguredRole role = routing::ConfiguredRole::Auto;
   unsigned weight = 1;
+  bool removed = false;  // a slot kept for a server a reload removed: never checked or streamed
 };
 
 struct MonitorSettings {

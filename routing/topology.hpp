@@ -45,6 +45,7 @@ struct ServerState {
   std::string version;          // @@version
   std::chrono::system_clock::time_point checked_at{};
   bool drained = false;         // set by an operator: no new reads
+  bool removed = false;         // dropped from the config by a reload (slot kept, never used)
 
   // Filled by the binlog stream (or the polling fallback).
   StreamState stream = StreamState::Off;

@@ -12,7 +12,7 @@ import pymysql
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 from cwproc import Causeway, wait_until  # noqa: E402
-from topology import APP, HOST, PRIMARY_PORT, Tally, direct, one  # noqa: E402
+from topology import APP, HOST, NAMES, PRIMARY_PORT, REPLICAS, Tally, create_whoami, direct, one  # noqa: E402
 
 tally = Tally("reload")
 check = tally.check
@@ -43,13 +43,34 @@ class Reloadable:
         return open(self.proxy.log).read()
 
 
+def reads_from(cur, n=20):
+    return {one(cur, "SELECT name FROM whoami") for _ in range(n)}
+
+
+def servers_reload(r, base, cur):
+    """Servers can be removed and added by a reload; sessions keep working throughout."""
+    name = NAMES[-1]
+    block = re.search(r"  - name: %s\n(    .*\n)+" % name, base).group(0)
+    without = base.replace(block, "")
+    ok, answer = r.reload(without)
+    check("a reload can remove a server", ok and "servers changed" in answer, answer[:200])
+    check("a removed replica gets no more reads",
+          wait_until(lambda: name not in reads_from(cur) and reads_from(cur) <= REPLICAS), str(reads_from(cur)))
+    ok, answer = r.reload(base)
+    check("a reload can add a server", ok and "servers changed" in answer, answer[:200])
+    check("an added replica serves reads", wait_until(lambda: name in reads_from(cur)), str(reads_from(cur)))
+    check("the session that lived through both reloads still writes and reads",
+          one(cur, "SELECT COUNT(*) >= 0 FROM whoami") == 1)
+
+
 def main():
     # causeway logs in to the servers as the client's user: the new user exists there.
     root = direct(PRIMARY_PORT)
     root.cursor().execute("CREATE USER IF NOT EXISTS 'reloaded'@'%' IDENTIFIED BY 'newpass'")
     root.cursor().execute("GRANT SELECT ON demo.* TO 'reloaded'@'%'")
     root.close()
-    proxy = Causeway()
+    create_whoami()
+    proxy = Causeway("routing:\n  read_write_split: true\n")
     try:
         r = Reloadable(proxy)
         held = connect(proxy.port)
@@ -89,6 +110,8 @@ def main():
             check("and the old config stays", False, "no error")
         except pymysql.MySQLError as e:
             check("and the old config stays", e.args[0] == 1148, str(e.args))
+
+        servers_reload(r, users, held_cur)
 
         moved = users.replace("port: %d" % proxy.port, "port: %d" % (proxy.port + 1), 1)
         ok, answer = r.reload(moved)
