@@ -72,6 +72,13 @@ void server_object(Json& j, const Snapshot& s, std::size_t i) {
   else j.null_field("gtid_executed");
   if (srv.streamed) j.field("gtid_streamed", srv.streamed->to_string());
   else j.null_field("gtid_streamed");
+  if (srv.semi_sync.available) {
+    j.key("semi_sync").begin_object().field("source", srv.semi_sync.source).field("replica", srv.semi_sync.replica);
+    optional_int(j, "clients", srv.semi_sync.clients);
+    j.end_object();
+  } else {
+    j.null_field("semi_sync");
+  }
   j.key("lag").begin_object();
   if (srv.executed) j.field("transactions", srv.lag_transactions);
   else j.null_field("transactions");

@@ -144,6 +144,8 @@ CheckResult Probe::check() {
     r.error = fail(sq);
     return r;
   }
+  // Semi-sync state is for operators only: a server that cannot say leaves it unknown.
+  if (Table semi; query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'", semi)) r.semi_sync = parse_semi_sync(semi.rows);
   if (!status.rows.empty()) {
     std::vector<ReplicaStatus> channels;
     for (const Row& row : status.rows) {

@@ -1,5 +1,8 @@
 #include "replication/server_check.hpp"
 
+#include <cctype>
+#include <cstdlib>
+
 #include <algorithm>
 #include <charconv>
 #include <initializer_list>
@@ -165,6 +168,30 @@ ReplicaStatus combine(const std::vector<ReplicaStatus>& channels) {
   return out;
 }
 
+ServerState::SemiSync parse_semi_sync(const std::vector<Row>& rows) {
+  ServerState::SemiSync out;
+  for (const Row& row : rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    std::string name = *row[0];
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string& value = *row[1];
+    const bool on = value == "ON" || value == "on" || value == "1";
+    if (name == "rpl_semi_sync_master_status" || name == "rpl_semi_sync_source_status") {
+      out.available = true;
+      out.source = on;
+    } else if (name == "rpl_semi_sync_slave_status" || name == "rpl_semi_sync_replica_status") {
+      out.available = true;
+      out.replica = on;
+    } else if (name == "rpl_semi_sync_master_clients" || name == "rpl_semi_sync_source_clients") {
+      out.available = true;
+      char* end = nullptr;
+      const long long n = std::strtoll(value.c_str(), &end, 10);
+      if (end != value.c_str()) out.clients = n;
+    }
+  }
+  return out;
+}
+
 ServerState apply_check(const ServerState& previous, const CheckResult& r) {
   ServerState s = previous;
   s.checked = true;
@@ -184,6 +211,7 @@ ServerState apply_check(const ServerState& previous, const CheckResult& r) {
   }
   s.read_only = r.variables.read_only;
   s.version = r.variables.version;
+  s.semi_sync = r.semi_sync;
   if (r.replica) {
     const ReplicaStatus& rs = *r.replica;
     s.is_replica = true;
@@ -229,7 +257,7 @@ bool relevant_change(const ServerState& a, const ServerState& b) {
          a.sql_running != b.sql_running ||
          lag_bucket(a.seconds_behind) != lag_bucket(b.seconds_behind) ||
          a.last_error != b.last_error || a.source != b.source || a.version != b.version ||
-         a.drained != b.drained;
+         a.drained != b.drained || a.semi_sync != b.semi_sync;
 }
 
 std::string describe(const ServerState& s) {

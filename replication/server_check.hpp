@@ -70,10 +70,15 @@ std::optional<ReplicaStatus> parse_replica_status(const std::vector<std::string>
 ReplicaStatus combine(const std::vector<ReplicaStatus>& channels);
 
 // What one check found out.
+// SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%' rows (name, value), both flavours and both
+// namings (master/slave, source/replica). No rows: the server has no semi-sync.
+routing::ServerState::SemiSync parse_semi_sync(const std::vector<Row>& rows);
+
 struct CheckResult {
   bool ok = false;
   std::string error;  // when !ok: the connection or query error, naming the step
   Variables variables;
+  routing::ServerState::SemiSync semi_sync;
   std::optional<ReplicaStatus> replica;  // nullopt: no replication configured
   std::chrono::system_clock::time_point at{};
 };

@@ -44,6 +44,15 @@ struct ServerState {
   std::string source;           // host:port of its replication source, if any
   std::string version;          // @@version
   std::chrono::system_clock::time_point checked_at{};
+  // Semi-synchronous replication as the server reports it (Rpl_semi_sync_* status);
+  // `available` false when the server has none (MySQL without the plugin).
+  struct SemiSync {
+    bool available = false;
+    bool source = false;   // Rpl_semi_sync_master_status / _source_status = ON
+    bool replica = false;  // Rpl_semi_sync_slave_status / _replica_status = ON
+    std::int64_t clients = -1;  // semi-sync replicas connected to it; -1 unknown
+    friend bool operator==(const SemiSync&, const SemiSync&) = default;
+  } semi_sync;
   bool drained = false;         // set by an operator: no new reads
   bool removed = false;         // dropped from the config by a reload (slot kept, never used)
 

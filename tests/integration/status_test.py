@@ -174,6 +174,10 @@ def api():
           and all(servers.get(n, {}).get("role") == "replica" for n in REPLICAS))
     ok = wait_until(lambda: all(s["stream"]["state"] == "streaming" for s in get_json("/api/servers")[1]["servers"]))
     check("every stream is streaming", ok)
+    primary = servers.get("primary", {})
+    check("semi-sync state as MariaDB reports it (built in, off here)",
+          isinstance(primary.get("semi_sync"), dict) and primary["semi_sync"]["source"] is False,
+          json.dumps(primary.get("semi_sync")))
     r1 = servers.get("replica1", {})
     check("a replica shows replication, GTIDs, lag and health",
           r1.get("health") == "up" and r1["replication"]["sql_running"] and r1["replication"]["source_server"] == "primary"

@@ -374,3 +374,20 @@ TEST_CASE("describe says what an operator needs in one line", "[replication][cha
         "reachable, read_only=ON, replica of 127.0.0.1:25300, IO=Yes SQL=Yes, lag 0s");
   CHECK(repl::describe(primary_up("x")) == "reachable, read_only=OFF");
 }
+
+TEST_CASE("semi-sync state is read in both namings, and its absence is told apart", "[monitor][semi_sync]") {
+  using causeway::replication::parse_semi_sync;
+  using causeway::replication::Row;
+  const auto row = [](const char* n, const char* v) { return Row{std::string(n), std::string(v)}; };
+  const auto mariadb = parse_semi_sync({row("Rpl_semi_sync_master_clients", "2"), row("Rpl_semi_sync_master_status", "ON"),
+                                        row("Rpl_semi_sync_slave_status", "OFF")});
+  CHECK(mariadb.available);
+  CHECK(mariadb.source);
+  CHECK_FALSE(mariadb.replica);
+  CHECK(mariadb.clients == 2);
+  const auto mysql = parse_semi_sync({row("Rpl_semi_sync_replica_status", "ON")});
+  CHECK(mysql.available);
+  CHECK(mysql.replica);
+  CHECK(mysql.clients == -1);
+  CHECK_FALSE(parse_semi_sync({}).available);  // MySQL without the plugin
+}
