@@ -141,8 +141,8 @@ void Server::log_consistency_summary() const {
   std::uint64_t timeouts = 0, fallbacks = 0, commits = 0;
   for (const auto& w : workers_) {
     w->stats.consistency_wait.add_to(waits);
-    timeouts += w->stats.consistency_wait_timeouts.get();
-    fallbacks += w->stats.consistency_fallbacks.get();
+    timeouts += w->stats.decisions[static_cast<std::size_t>(routing::Reason::ConsistencyTimeout)].get();
+    fallbacks += w->stats.decisions[static_cast<std::size_t>(routing::Reason::ConsistencyFallback)].get();
     commits += w->stats.commit_gtids.get();
   }
   spdlog::info("consistency: {} commit GTIDs captured; {} reads waited for a replica (p50 {} us, p99 {} us, "

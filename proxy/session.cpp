@@ -324,7 +324,6 @@ void Session::set_consistency(Routed& r) {
 void Session::record_decision(const routing::Request& req, const routing::Decision& d) {
   auto& stats = worker_.stats;
   stats.decisions[static_cast<std::size_t>(d.reason)].add();
-  if (d.reason == routing::Reason::ConsistencyFallback) stats.consistency_fallbacks.add();
   if (req.statement != nullptr) stats.statements_by_class[static_cast<std::size_t>(req.statement->cls)].add();
   const bool waited = wait_started_ != Clock::time_point{};
   if (!worker_.decisions.wants(d.reason, waited)) return;
@@ -363,9 +362,8 @@ awaitable<void> Session::wait_for_replica(Routed& r) {
     r.decision = route(r.request);
   }
   wait_started_ = {};
-  worker_.stats.record_wait(static_cast<std::uint64_t>(
+  worker_.stats.consistency_wait.add(static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count()));
-  if (r.decision.reason == routing::Reason::ConsistencyTimeout) worker_.stats.consistency_wait_timeouts.add();
 }
 
 awaitable<bool> Session::on_set_consistency(const routing::ConsistencySetting& setting) {

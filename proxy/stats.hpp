@@ -53,19 +53,12 @@ struct WorkerStats {
   Counter bytes_from_backends;
 
   // Consistency (docs/consistency.md).
-  Counter consistency_waits;        // reads parked until a replica caught up
-  Counter consistency_wait_us;      // total time they spent parked
-  Counter consistency_wait_timeouts;  // parked reads that reached their deadline
-  Counter consistency_fallbacks;    // reads sent to the primary because no replica had their GTIDs
   Counter commit_gtids;             // commit GTIDs captured from the primary's OK packets
-  replication::LogHistogram consistency_wait;      // how long parked reads waited, in microseconds
+  // How long parked reads waited, in microseconds (its count is the number of waits;
+  // deadline hits and fallbacks are decisions[ConsistencyTimeout / ConsistencyFallback]).
+  replication::LogHistogram consistency_wait;
   Counter decisions[routing::reason_count];        // routing decisions by reason
   Counter statements_by_class[routing::statement_class_count];  // COM_QUERY / prepared statements
-  void record_wait(std::uint64_t us) {
-    consistency_waits.add();
-    consistency_wait_us.add(us);
-    consistency_wait.add(us);
-  }
 };
 
 // A sample of recent routing decisions for the status port (/api/decisions): every

@@ -47,6 +47,22 @@ std::uint64_t total(const Snapshot& s, Counter WorkerStats::*counter) {
   return n;
 }
 
+std::uint64_t decisions(const Snapshot& s, routing::Reason reason) {
+  std::uint64_t n = 0;
+  for (const WorkerStats* st : s.stats) n += st->decisions[static_cast<std::size_t>(reason)].get();
+  return n;
+}
+
+replication::LogHistogram::Totals consistency_waits(const Snapshot& s, std::uint64_t& sum_us) {
+  replication::LogHistogram::Totals waits{};
+  sum_us = 0;
+  for (const WorkerStats* st : s.stats) {
+    st->consistency_wait.add_to(waits);
+    sum_us += st->consistency_wait.sum();
+  }
+  return waits;
+}
+
 const char* health(const routing::ServerState& server, bool monitored) {
   if (server.removed) return "removed";
   if (monitored && !server.checked) return "unknown";

@@ -54,6 +54,10 @@ struct Snapshot {
 
 // Summing one WorkerStats counter over every worker.
 std::uint64_t total(const Snapshot& s, Counter WorkerStats::*counter);
+// Routing decisions with this reason, over every worker.
+std::uint64_t decisions(const Snapshot& s, routing::Reason reason);
+// Every worker's consistency-wait histogram added up; `sum_us` their summed microseconds.
+replication::LogHistogram::Totals consistency_waits(const Snapshot& s, std::uint64_t& sum_us);
 
 // How a server is doing, in the words of the status API: up, down, broken, drained, unknown.
 const char* health(const routing::ServerState& server, bool monitored);

@@ -102,25 +102,15 @@ void quantiles(Json& j, const LogHistogram::Totals& t, std::uint64_t sum_us) {
   j.field("max_us", LogHistogram::quantile(t, 1.0));
 }
 
-std::uint64_t decisions_by(const Snapshot& s, routing::Reason r) {
-  std::uint64_t n = 0;
-  for (const WorkerStats* st : s.stats) n += st->decisions[static_cast<std::size_t>(r)].get();
-  return n;
-}
-
 void consistency_stats(Json& j, const Snapshot& s) {
-  LogHistogram::Totals waits{};
   std::uint64_t wait_sum = 0;
-  for (const WorkerStats* st : s.stats) {
-    st->consistency_wait.add_to(waits);
-    wait_sum += st->consistency_wait.sum();
-  }
+  const LogHistogram::Totals waits = consistency_waits(s, wait_sum);
   j.key("consistency").begin_object();
   j.field("commit_gtids_total", total(s, &WorkerStats::commit_gtids));
-  j.field("waits_total", total(s, &WorkerStats::consistency_waits));
-  j.field("wait_timeouts_total", total(s, &WorkerStats::consistency_wait_timeouts));
-  j.field("fallbacks_total", total(s, &WorkerStats::consistency_fallbacks));
-  j.field("strong_no_stream_total", decisions_by(s, routing::Reason::StrongNoStream));
+  j.field("waits_total", LogHistogram::total(waits));
+  j.field("wait_timeouts_total", decisions(s, routing::Reason::ConsistencyTimeout));
+  j.field("fallbacks_total", decisions(s, routing::Reason::ConsistencyFallback));
+  j.field("strong_no_stream_total", decisions(s, routing::Reason::StrongNoStream));
   j.field("visibility_checks_total", s.visibility_checks);
   j.key("wait").begin_object();
   quantiles(j, waits, wait_sum);
@@ -301,7 +291,7 @@ std::string stats_json(const Snapshot& s) {
   }
   j.end_object().key("decisions").begin_object();
   for (std::size_t r = 0; r < routing::reason_count; ++r)
-    j.field(routing::to_string(static_cast<routing::Reason>(r)), decisions_by(s, static_cast<routing::Reason>(r)));
+    j.field(routing::to_string(static_cast<routing::Reason>(r)), decisions(s, static_cast<routing::Reason>(r)));
   j.end_object().key("errors").begin_object();
   for (const ErrorKind& e : error_kinds) j.field(e.kind, total(s, e.counter));
   j.end_object().key("backends").begin_object();

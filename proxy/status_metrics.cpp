@@ -53,10 +53,9 @@ void statements(Metrics& m, const Snapshot& s) {
   for (std::size_t i = 0; i < servers.size(); ++i)
     m.sample("causeway_server_statements_total", {{"server", servers[i].name}}, s.statements(i));
   m.family("causeway_routing_decisions_total", "counter", "Routing decisions by reason.");
-  for (std::size_t r = 0; r < routing::reason_count; ++r) {
-    std::uint64_t n = 0;
-    for (const WorkerStats* st : s.stats) n += st->decisions[r].get();
-    m.sample("causeway_routing_decisions_total", {{"reason", routing::to_string(static_cast<routing::Reason>(r))}}, n);
+  for (std::size_t i = 0; i < routing::reason_count; ++i) {
+    const auto r = static_cast<routing::Reason>(i);
+    m.sample("causeway_routing_decisions_total", {{"reason", routing::to_string(r)}}, decisions(s, r));
   }
   m.family("causeway_errors_total", "counter", "Errors by kind (each error path counts once).");
   for (const ErrorKind& e : error_kinds) m.sample("causeway_errors_total", {{"kind", e.kind}}, total(s, e.counter));
@@ -102,36 +101,27 @@ void servers(Metrics& m, const Snapshot& s) {
 }
 
 void consistency(Metrics& m, const Snapshot& s) {
-  LogHistogram::Totals waits{};
   std::uint64_t wait_sum = 0;
-  for (const WorkerStats* st : s.stats) {
-    st->consistency_wait.add_to(waits);
-    wait_sum += st->consistency_wait.sum();
-  }
+  const LogHistogram::Totals waits = consistency_waits(s, wait_sum);
   m.family("causeway_consistency_wait_seconds", "histogram",
            "How long reads were parked until a replica had what they required.");
   m.histogram("causeway_consistency_wait_seconds", {}, waits, wait_sum);
 
-  const auto decisions = [&](routing::Reason r) {
-    std::uint64_t n = 0;
-    for (const WorkerStats* st : s.stats) n += st->decisions[static_cast<std::size_t>(r)].get();
-    return n;
-  };
-  const std::uint64_t fallbacks = total(s, &WorkerStats::consistency_fallbacks);
-  const std::uint64_t timeouts = total(s, &WorkerStats::consistency_wait_timeouts);
+  const std::uint64_t fallbacks = decisions(s, routing::Reason::ConsistencyFallback);
+  const std::uint64_t timeouts = decisions(s, routing::Reason::ConsistencyTimeout);
   m.family("causeway_consistency_fallbacks_total", "counter",
            "Reads that did not get a replica with what their consistency level required, by reason.");
   m.sample("causeway_consistency_fallbacks_total", {{"reason", "consistency_fallback"}}, fallbacks);
   m.sample("causeway_consistency_fallbacks_total", {{"reason", "consistency_timeout"}}, timeouts);
   m.sample("causeway_consistency_fallbacks_total", {{"reason", "strong_no_stream"}},
-           decisions(routing::Reason::StrongNoStream));
+           decisions(s, routing::Reason::StrongNoStream));
   counter(m, "causeway_commit_gtids_total", "Commit GTIDs captured from the primary's OK packets.",
           total(s, &WorkerStats::commit_gtids));
 
   m.family("causeway_stale_read_guards_total", "counter",
            "Times a guard against stale reads acted: a read parked (wait), sent to the primary instead "
            "(fallback), a replica's visibility of streamed GTIDs confirmed (visibility_check).");
-  m.sample("causeway_stale_read_guards_total", {{"guard", "wait"}}, total(s, &WorkerStats::consistency_waits));
+  m.sample("causeway_stale_read_guards_total", {{"guard", "wait"}}, LogHistogram::total(waits));
   m.sample("causeway_stale_read_guards_total", {{"guard", "fallback"}}, fallbacks + timeouts);
   m.sample("causeway_stale_read_guards_total", {{"guard", "visibility_check"}}, s.visibility_checks);
 

@@ -209,7 +209,7 @@ struct Fixture {
     snapshot.workers.push_back(w);
     stats.client_connections.add(5);
     stats.auth_failures.add(2);
-    stats.record_wait(300);
+    stats.consistency_wait.add(300);
     stats.decisions[static_cast<std::size_t>(causeway::routing::Reason::Read)].add(9);
   }
 };
