@@ -128,7 +128,7 @@ awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr
   const auto lost = [&] {
     worker_.stats.backend_lost.add();
     backend.close();
-    return pr::make_err(pr::er::lost_connection, "HY000",
+    return pr::make_err(pr::er::net_read_error, "08S01",
                         fmt::format("Lost connection to backend '{}' ({}:{}) while preparing it for this session",
                                     ep.name, ep.host, ep.port));
   };
@@ -356,13 +356,17 @@ awaitable<Session::Next> Session::backend_lost(std::size_t server, std::uint8_t 
   close_backend(server);
   const bool state_lost = (state_.in_transaction && state_.transaction_server.value_or(server) == server) ||
                           (state_.pinned() && *state_.pinned_server == server);
-  // Mid-packet there is no clean place for an ERR: the client sees the connection close.
-  if (mid_response && !tracker_.at_packet_boundary()) co_return Next::end;
+  // A session that ends with it is closed without an ERR, as a server that went away
+  // would be: the client reports its own "lost connection" (2013), which drivers and
+  // pools know how to handle (an ERR may not carry a client-range code). The same
+  // mid-packet, where there is no clean place for an ERR anyway.
+  if (state_lost || mid_response) co_return Next::end;
   const bool sent = co_await send_err(
-      next_seq, pr::make_err(pr::er::lost_connection, "HY000",
-                             fmt::format("Lost connection to backend '{}' ({}:{}) during query{}", ep.name, ep.host,
-                                         ep.port, state_lost ? "; the session's transaction or state was there" : "")));
-  if (!sent || state_lost || mid_response) co_return Next::end;
+      next_seq, pr::make_err(pr::er::net_read_error, "08S01",
+                             fmt::format("causeway: lost connection to backend '{}' ({}:{}) during query; the "
+                                         "session holds nothing there and goes on",
+                                         ep.name, ep.host, ep.port)));
+  if (!sent) co_return Next::end;
   routing::after_statement(state_, nullptr, server, pr::status::autocommit, false);
   co_return Next::proceed;
 }

@@ -136,8 +136,9 @@ inline constexpr std::uint16_t not_supported_yet = 1235;    // 42000
 inline constexpr std::uint16_t malformed_packet = 1835;     // HY000
 inline constexpr std::uint16_t connection_killed = 1927;    // 70100 (MariaDB)
 inline constexpr std::uint16_t secure_transport_required = 3159;  // HY000
-inline constexpr std::uint16_t lost_connection = 2013;      // HY000 (client-side code; used when a backend drops)
-inline constexpr std::uint16_t backend_unavailable = 2003;  // HY000 (can't connect to server)
+// Never send codes of the client ranges (2000-2999, 5000-5999): libmariadb turns an ERR
+// carrying one into CR_MALFORMED_PACKET and drops the message.
+inline constexpr std::uint16_t backend_unavailable = 9002;  // HY000 causeway: cannot log in to a backend
 inline constexpr std::uint16_t rule_reject = 1148;         // 42000 (what ProxySQL answers for a rule's error_msg)
 inline constexpr std::uint16_t wrong_arguments = 1210;     // HY000 ER_WRONG_ARGUMENTS
 inline constexpr std::uint16_t wrong_value_for_var = 1231; // 42000 ER_WRONG_VALUE_FOR_VAR

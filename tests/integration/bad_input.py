@@ -42,7 +42,7 @@ ER_UNKNOWN_STMT_HANDLER = 1243
 ER_MALFORMED_PACKET = 1835
 ER_WRONG_ARGUMENTS = 1210
 CR_MALFORMED_PACKET = 2027
-LOST_BACKEND_CODES = {2013, 2006, 1927, 1053}  # lost / gone / killed / shutdown
+LOST_BACKEND_CODES = {2013, 2006, 1927, 1053, 1158}  # lost / gone / killed / shutdown / read error
 
 passed = 0
 failed = 0
