@@ -49,6 +49,7 @@ class Backend {
 
   // Writes a whole buffer; reads more bytes into reader(); both report errors as codes.
   awaitable<void> write(asio::const_buffer buf, boost::system::error_code& ec) {
+    last_write_ = std::chrono::steady_clock::now();
     co_await asio::async_write(socket_, buf, use_ec(ec));
   }
   awaitable<std::size_t> read_more(boost::system::error_code& ec) {
@@ -67,6 +68,8 @@ class Backend {
   // Unique within the process: prepared-statement ids are only valid on the connection
   // that issued them.
   std::uint64_t id() const { return id_; }
+  // When causeway last sent it something: a server closes connections idle since then.
+  std::chrono::steady_clock::time_point last_write() const { return last_write_; }
 
   // The session state this connection has: the session brings it in step before use.
   struct Applied {
@@ -104,6 +107,7 @@ class Backend {
   protocol::Handshake handshake_;
   protocol::Caps caps_ = 0;
   std::uint64_t id_;
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::vector<std::uint8_t> scratch_;
   std::uint32_t* open_count_ = nullptr;
   class BackendPool* pool_ = nullptr;

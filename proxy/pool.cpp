@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <spdlog/spdlog.h>
+
 #include <functional>
 
 namespace causeway::proxy {
@@ -82,7 +84,9 @@ std::unique_ptr<Backend> BackendPool::take(const PoolKey& key, std::uint64_t sig
     }
     Idle entry = std::move(list[pick]);
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(pick));
-    if (now - entry.since >= check_after && !still_open(*entry.backend)) {
+    // Idle on the server's side since causeway last wrote to it, which may be long before
+    // it came back to the pool (a session kept it for a follow-up statement).
+    if (now - entry.backend->last_write() >= check_after && !still_open(*entry.backend)) {
       entry.backend->close();
       continue;  // its destructor counts it out
     }
@@ -94,6 +98,15 @@ std::unique_ptr<Backend> BackendPool::take(const PoolKey& key, std::uint64_t sig
 
 void BackendPool::give(const PoolKey& key, std::unique_ptr<Backend> backend) {
   if (!backend || !backend->is_open() || closed_) return;
+  // Bytes the server sent that no response took: whatever the connection is in the middle
+  // of, it is not a state another session can start from.
+  if (!backend->reader().buffered().empty()) {
+    spdlog::warn("backend '{}': {} unread bytes after a response; closing the connection instead of pooling it",
+                 servers_[key.server].name, backend->reader().buffered().size());
+    backend->close();
+    notify(key.server);
+    return;
+  }
   if (servers_[key.server].removed) {  // a reload dropped the server: this one ends here
     backend->close();
     notify(key.server);
@@ -119,6 +132,19 @@ void BackendPool::set_servers(std::vector<Endpoint> servers) {
   for (auto it = logins_.begin(); it != logins_.end();) {
     it = servers_[it->first.server].removed ? logins_.erase(it) : std::next(it);
   }
+}
+
+bool BackendPool::evict_idle(std::size_t server) {
+  std::vector<Idle>* oldest_list = nullptr;
+  for (auto& [key, list] : idle_) {
+    // Each list is in the order connections came back: its front is its oldest.
+    if (key.server != server || list.empty()) continue;
+    if (oldest_list == nullptr || list.front().since < oldest_list->front().since) oldest_list = &list;
+  }
+  if (oldest_list == nullptr) return false;
+  oldest_list->front().backend->close();
+  oldest_list->erase(oldest_list->begin());  // its destructor counts it out
+  return true;
 }
 
 std::size_t BackendPool::idle(std::size_t server) const {

@@ -61,6 +61,9 @@ class BackendPool {
   bool at_limit(std::size_t server) const {
     return limits_.max_per_server != 0 && open_[server] + warming_total_[server] >= limits_.max_per_server;
   }
+  // Closes the connection to `server` idle the longest, whatever its user or capabilities:
+  // room for a session whose own kind has none idle. False when none is idle.
+  bool evict_idle(std::size_t server);
   // Waits until a connection to `server` is given back or closed, up to `timeout`.
   awaitable<void> wait(std::size_t server, std::chrono::milliseconds timeout);
   // Wakes one waiter for `server` (a connection was given back or closed).

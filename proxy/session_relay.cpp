@@ -35,17 +35,23 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
   if (server >= backends_.size()) backends_.resize(worker_.runtime->servers.size());
   auto& slot = backends_[server];
   if (slot && !slot->is_open()) slot.reset();
-  if (!slot) {
-    auto& pool = *worker_.pool;
-    const auto timeout = runtime_->config->timeouts.backend_connect;
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      if (auto pooled = pool.take(pool_key(server), signature_)) {
-        slot = std::move(pooled);
+  auto& pool = *worker_.pool;
+  const auto timeout = runtime_->config->timeouts.backend_connect;
+  const auto deadline = Clock::now() + timeout;
+  for (int replaced = 0;;) {
+    bool pooled = false;
+    while (!slot) {
+      if (auto idle = pool.take(pool_key(server), signature_)) {
+        slot = std::move(idle);
+        pooled = true;
         break;
       }
-      if (!pool.at_limit(server)) {
+      if (!pool.at_limit(server) || pool.evict_idle(server)) {
         if (auto err = co_await open_backend(server, login_, slot)) {
+          // The server's own max_connections: idle connections of other users or
+          // capability sets make room.
+          if (err->from_server && err->err.code == pr::er::con_count && ++replaced < 8 && pool.evict_idle(server))
+            continue;
           error = err->err;
           co_return nullptr;
         }
@@ -63,12 +69,18 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
       }
       co_await pool.wait(server, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
     }
+    if (auto err = co_await sync_state(*slot)) {
+      // A pooled connection the server closed while it sat idle (wait_timeout, KILL): none
+      // of the client's statement went out yet, so take another one.
+      if (pooled && !slot->is_open() && ++replaced < 8) {
+        slot.reset();
+        continue;
+      }
+      error = *err;
+      co_return nullptr;
+    }
+    co_return slot.get();
   }
-  if (auto err = co_await sync_state(*slot)) {
-    error = *err;
-    co_return nullptr;
-  }
-  co_return slot.get();
 }
 
 // Brings a backend connection to the session's variables, schema and multi-statement
@@ -82,6 +94,9 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
       applied.signature = 0;
       applied.gtid_tracking = false;
       backend.statements.clear();
+      // The reset keeps the database but sets character_set_database and
+      // collation_database to the server's defaults: select it again below.
+      applied.schema.clear();
     }
     for (const auto& sql : replay_) {
       if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
