@@ -81,12 +81,23 @@ class Backend {
   Applied applied;
 
   // Statements prepared on this connection, by SQL text: any session that borrows the
-  // connection reuses them instead of preparing again.
+  // connection reuses them instead of preparing again. The cache owns every statement
+  // causeway prepares on the connection (an id it drops is closed on the server), so no
+  // session's statements outlive it there.
   struct CachedStatement {
     std::uint32_t id = 0;
     std::vector<std::uint8_t> types;  // parameter types the server last received
+    std::uint64_t signature = 0;      // applied.signature and applied.schema when prepared:
+    std::string schema;               // the same text may name other tables or parse otherwise
   };
   std::unordered_map<std::string, CachedStatement> statements;
+  // The cached statement for `sql` if it was prepared in the connection's present state.
+  CachedStatement* cached_statement(const std::string& sql) {
+    auto it = statements.find(sql);
+    if (it == statements.end() || it->second.signature != applied.signature || it->second.schema != applied.schema)
+      return nullptr;
+    return &it->second;
+  }
 
   // Counts this connection in its worker's pool while it is open.
   void count_in(std::uint32_t* open, class BackendPool* pool, std::size_t server);

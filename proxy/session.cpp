@@ -40,7 +40,7 @@ Session::Session(Worker& worker, tcp::socket socket)
 
 Session::~Session() {
   if (registered_) worker_.services.sessions.remove(connection_id_);
-  if (clean_end_ && !killed_ && !state_.in_transaction && !state_.pinned()) release_backends();
+  if (clean_end_ && !killed_ && holds_nothing()) release_backends();
   close_backends();
   client_.close();
   worker_.sessions.erase(this);

@@ -146,10 +146,14 @@ class Session {
   void close_backends();
   // Gives every held backend connection back to the worker's pool.
   void release_backends();
-  bool may_release() const { return !state_.in_transaction && !state_.pinned() && !sticky_; }
+  // Whether no connection holds anything of the session's (sticky_: only until the next
+  // statement).
+  bool holds_nothing() const { return !state_.in_transaction && !state_.pinned() && !statement_holds_; }
+  bool may_release() const { return holds_nothing() && !sticky_; }
   PoolKey pool_key(std::size_t server) const;
   bool leaves_connection_state(const routing::Classification* statement) const;
   void update_signature();
+  void note_unrecorded_settings(std::size_t server);
 
   // Prepared statements (session_stmt.cpp).
   awaitable<bool> on_stmt_prepare(const protocol::Packet& cmd);
@@ -158,9 +162,10 @@ class Session {
                                                             Backend& backend, std::uint8_t err_seq);
   void forget_statements();
   awaitable<void> cache_statement(Backend& backend, const std::string& sql, std::uint32_t id);
+  awaitable<void> close_backend_statement(Backend& backend, std::uint32_t id);
   bool server_knows_types(Backend& backend, const PreparedStatement& stmt, std::uint32_t id) const;
   Backend::CachedStatement* backend_cached(std::size_t server, const PreparedStatement& stmt, std::uint32_t id);
-  void release_statement_pins(std::optional<std::size_t> server);
+  void update_statement_holds();
 
   // Deadlines only ever move later, so the watchdog never needs to be woken early.
   void set_deadline(std::chrono::milliseconds d) { deadline_ = Clock::now() + d; }
@@ -204,6 +209,8 @@ class Session {
   std::string schema_;
   std::vector<std::string> replay_;  // successful session SET statements, in order
   std::uint64_t signature_ = 0;      // of replay_; 0 when empty (server defaults)
+  bool unrecorded_settings_ = false; // see note_unrecorded_settings
+  bool statement_holds_ = false;      // see update_statement_holds
   // The last statement left something only its connection can answer for (warnings,
   // LAST_INSERT_ID, FOUND_ROWS): keep the connection until the next statement.
   bool sticky_ = false;

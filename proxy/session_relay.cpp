@@ -192,7 +192,7 @@ awaitable<bool> Session::write_packet(Backend& backend, const pr::Packet& pkt, p
 
 awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes payload, std::size_t server,
                                           const routing::Classification* statement, bool may_retry) {
-  const auto shape = pr::response_shape(static_cast<pr::Command>(cmd.payload[0]));
+  const auto shape = pr::response_shape(static_cast<pr::Command>(cmd.payload[0]), payload);
   for (int attempt = 0;; ++attempt) {
     // A read that reached no client byte yet may move to the primary once; writes never
     // move: they may have reached the server.
@@ -429,6 +429,7 @@ void Session::close_backend(std::size_t server) {
     if (stmt->cursor_server == server) stmt->cursor_server.reset();
     if (stmt->long_data_server == server) stmt->long_data_server.reset();
   }
+  update_statement_holds();
 }
 
 void Session::close_backends() {

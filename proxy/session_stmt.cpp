@@ -52,21 +52,27 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
   const std::size_t server = *state_.last_server;
   stmt->num_params = tracker_.prepare_ok().num_params;
   if (stmt->backends.size() <= server) stmt->backends.resize(backends_.size());  // slots added by a reload
-  stmt->backends[server] = {backends_[server]->id(), prepared_backend_id_};
-  co_await cache_statement(*backends_[server], stmt->sql, prepared_backend_id_);
+  Backend& backend = *backends_[server];
+  if (const auto* cached = backend.cached_statement(stmt->sql); cached && cached->id != prepared_backend_id_) {
+    // Already prepared there (by an earlier session): keep that one, drop the new copy.
+    stmt->backends[server] = {backend.id(), cached->id};
+    co_await close_backend_statement(backend, prepared_backend_id_);
+  } else {
+    stmt->backends[server] = {backend.id(), prepared_backend_id_};
+    co_await cache_statement(backend, stmt->sql, prepared_backend_id_);
+  }
   statements_.emplace(id, std::move(stmt));
   co_return true;
 }
 
-// The statement's id on this backend connection: known to this session, cached on the
-// connection by another session, or prepared there now.
+// The statement's id on this backend connection: cached there (by this session or another
+// in the same state), else prepared there now.
 awaitable<std::optional<std::uint32_t>> Session::backend_statement(PreparedStatement& stmt, std::size_t server,
                                                                    Backend& backend, std::uint8_t err_seq) {
   if (stmt.backends.size() <= server) stmt.backends.resize(backends_.size());  // slots added by a reload
   auto& on = stmt.backends[server];
-  if (on.connection == backend.id()) co_return on.id;
-  if (auto it = backend.statements.find(stmt.sql); it != backend.statements.end()) {
-    on = {backend.id(), it->second.id};
+  if (const auto* cached = backend.cached_statement(stmt.sql)) {
+    on = {backend.id(), cached->id};
     co_return on.id;
   }
   if (auto err = co_await run_hidden(backend, pr::Command::stmt_prepare, pr::as_bytes(stmt.sql))) {
@@ -78,21 +84,28 @@ awaitable<std::optional<std::uint32_t>> Session::backend_statement(PreparedState
   co_return on.id;
 }
 
-// Remembers a statement prepared on a connection; past the cache size the oldest entry
-// is closed on the server (COM_STMT_CLOSE has no response).
+// COM_STMT_CLOSE for a statement id on a backend (no response comes).
+awaitable<void> Session::close_backend_statement(Backend& backend, std::uint32_t id) {
+  std::uint8_t close[5] = {static_cast<std::uint8_t>(pr::Command::stmt_close)};
+  pr::write_statement_id(close, id);
+  backend_frame_.clear();
+  pr::append_packet(backend_frame_, 0, pr::Bytes(close, sizeof close));
+  boost::system::error_code ec;
+  co_await backend.write(asio::buffer(backend_frame_), ec);
+}
+
+// Makes `id` the connection's statement for `sql`, closing on the server whatever it
+// replaces (prepared in another state) and, past the cache size, the oldest entry.
 awaitable<void> Session::cache_statement(Backend& backend, const std::string& sql, std::uint32_t id) {
   constexpr std::size_t max_cached = 1024;
-  if (backend.statements.size() >= max_cached && !backend.statements.contains(sql)) {
+  if (auto it = backend.statements.find(sql); it != backend.statements.end()) {
+    if (it->second.id != id) co_await close_backend_statement(backend, it->second.id);
+  } else if (backend.statements.size() >= max_cached) {
     auto victim = backend.statements.begin();
-    std::uint8_t close[5] = {static_cast<std::uint8_t>(pr::Command::stmt_close)};
-    pr::write_statement_id(close, victim->second.id);
-    backend_frame_.clear();
-    pr::append_packet(backend_frame_, 0, pr::Bytes(close, sizeof close));
-    boost::system::error_code ec;
-    co_await backend.write(asio::buffer(backend_frame_), ec);
+    co_await close_backend_statement(backend, victim->second.id);
     backend.statements.erase(victim);
   }
-  backend.statements[sql] = Backend::CachedStatement{id, {}};
+  backend.statements[sql] = Backend::CachedStatement{id, {}, backend.applied.signature, backend.applied.schema};
 }
 
 // The types a server last received for this statement, if it is the cached copy.
@@ -108,25 +121,20 @@ Backend::CachedStatement* Session::backend_cached(std::size_t server, const Prep
   return it != b->statements.end() && it->second.id == id ? &it->second : nullptr;
 }
 
-// Cursors and pending long data keep the session on their connection; recompute the pins
-// from the statements that still have them.
-void Session::release_statement_pins(std::optional<std::size_t> server) {
-  bool cursor = false;
-  bool long_data = false;
+// A cursor or pending long data lives on one connection, which the session keeps while
+// any statement has one. Only that statement's own commands go there (on_stmt_command);
+// the session's other statements are routed as usual, so a write never follows a cursor
+// to a replica.
+void Session::update_statement_holds() {
+  statement_holds_ = false;
   for (const auto& [sid, s] : statements_) {
-    cursor = cursor || s->cursor_server.has_value();
-    long_data = long_data || s->long_data_server.has_value();
+    if (s->cursor_server || s->long_data_server) statement_holds_ = true;
   }
-  if ((cursor || long_data) && state_.pins == 0 && server) state_.pinned_server = server;
-  state_.pins = (state_.pins & ~(routing::pin::Cursor | routing::pin::LongData)) |
-                (cursor ? routing::pin::Cursor : 0u) | (long_data ? routing::pin::LongData : 0u);
-  if (state_.pins == 0) state_.pinned_server.reset();
 }
 
 void Session::forget_statements() {
   statements_.clear();
-  state_.pins &= ~(routing::pin::Cursor | routing::pin::LongData);
-  if (state_.pins == 0) state_.pinned_server.reset();
+  statement_holds_ = false;
 }
 
 awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
@@ -159,7 +167,7 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
       co_await write_packet(*b, cmd, rewrite_);  // no response; a failure shows on next use
     }
     statements_.erase(it);
-    release_statement_pins(std::nullopt);
+    update_statement_holds();
     co_return true;
   }
 
@@ -224,8 +232,7 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
 
   if (command == pr::Command::stmt_send_long_data) {
     stmt.long_data_server = server;
-    if (state_.pins == 0) state_.pinned_server = server;
-    state_.pins |= routing::pin::LongData;
+    statement_holds_ = true;
     co_await write_packet(*backend, cmd, rewrite_);
     co_return true;
   }
@@ -244,7 +251,7 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
       stmt.cursor_server = server;
     }
   }
-  release_statement_pins(server);
+  update_statement_holds();
   co_return true;
 }
 

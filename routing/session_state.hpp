@@ -21,11 +21,13 @@ enum : std::uint32_t {
   FoundRows = 1u << 5,        // SQL_CALC_FOUND_ROWS, waiting for FOUND_ROWS()
   Autocommit = 1u << 6,       // autocommit=0: every statement opens a transaction
   Xa = 1u << 7,               // an XA transaction
-  Cursor = 1u << 8,           // a server-side cursor is open
-  LongData = 1u << 9,         // COM_STMT_SEND_LONG_DATA waiting for its execute
+  // 1u << 8, 1u << 9: free (cursors and long data hold their connection, not the session's
+  // routing: see the proxy's Session::update_statement_holds)
   Sequence = 1u << 10,        // NEXTVAL/LASTVAL: LASTVAL() depends on this connection
   Hint = 1u << 11,            // unused: reserved for an explicit pin hint
   NextTransaction = 1u << 12, // SET TRANSACTION ... (no scope): only for the next transaction
+  Settings = 1u << 13,        // session settings causeway could not record to replay elsewhere
+                              // (a SET or USE inside a multi-statement, a prepared SET)
 };
 }  // namespace pin
 

@@ -24,14 +24,20 @@ bool decode_ok_fixed_fields(Bytes payload, std::uint16_t& status_flags, std::uin
 
 }  // namespace
 
-ResponseShape response_shape(Command cmd) {
+ResponseShape response_shape(Command cmd, Bytes payload) {
+  // COM_STMT_EXECUTE: command, statement id (4), flags: a cursor type in the flags.
+  constexpr std::size_t flags_at = 5;
+  constexpr std::uint8_t cursor_types = 0x03;  // CURSOR_TYPE_READ_ONLY | CURSOR_TYPE_FOR_UPDATE
   switch (cmd) {
     case Command::quit:
     case Command::stmt_close:
     case Command::stmt_send_long_data:
       return {false, ResponseKind::single};
-    case Command::query:
     case Command::stmt_execute:
+      if (payload.size() > flags_at && (payload[flags_at] & cursor_types) != 0)
+        return {true, ResponseKind::cursor_result};
+      return {true, ResponseKind::result};
+    case Command::query:
     case Command::process_info:
     case Command::stmt_bulk_execute:
       return {true, ResponseKind::result};
@@ -68,6 +74,7 @@ void ResponseTracker::start(ResponseKind kind, Caps caps, bool hold_oks) {
   columns_left_ = params_left_ = 0;
   switch (kind) {
     case ResponseKind::result:
+    case ResponseKind::cursor_result:
     case ResponseKind::prepare:
       state_ = State::first;
       break;
@@ -135,7 +142,7 @@ std::size_t ResponseTracker::feed(Bytes data) {
 bool ResponseTracker::may_hold_next() const {
   switch (state_) {
     case State::first:
-      return kind_ == ResponseKind::result;
+      return kind_ == ResponseKind::result || kind_ == ResponseKind::cursor_result;
     case State::single:
       return true;
     case State::rows:
@@ -206,7 +213,8 @@ void ResponseTracker::on_packet() {
       if (first != eof_header || !short_packet) return fail();
       read_ok_status(true);
       // An open cursor ends the response after the metadata; rows come with COM_STMT_FETCH.
-      state_ = (status_flags_ & status::cursor_exists) ? State::done : State::rows;
+      state_ = kind_ == ResponseKind::cursor_result && (status_flags_ & status::cursor_exists) ? State::done
+                                                                                               : State::rows;
       break;
     }
     case State::rows:
@@ -291,7 +299,8 @@ void ResponseTracker::on_rows_packet() {
   const bool end = head_len_ > 0 && head_[0] == eof_header && first_frame_len_ < max_frame_payload;
   if (!end) return;  // a row
   read_ok_status(true);
-  const bool more = (status_flags_ & status::more_results_exist) && kind_ == ResponseKind::result;
+  const bool more = (status_flags_ & status::more_results_exist) &&
+                    (kind_ == ResponseKind::result || kind_ == ResponseKind::cursor_result);
   state_ = more ? State::first : State::done;
 }
 

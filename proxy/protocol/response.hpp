@@ -22,7 +22,11 @@ enum class ResponseKind {
   fetch,       // COM_STMT_FETCH: rows then EOF | ERR
   field_list,  // COM_FIELD_LIST: column definitions then EOF | ERR
   single,      // COM_PING, COM_INIT_DB, COM_STMT_RESET, COM_SET_OPTION, COM_STATISTICS, ...: one packet
+  cursor_result,  // COM_STMT_EXECUTE asking for a cursor: as `result`, but SERVER_STATUS_CURSOR_EXISTS
+                  // after the column definitions ends it (rows come with COM_STMT_FETCH). Only then:
+                  // MariaDB also leaks that flag from a stored procedure's own cursors.
 };
+inline constexpr int response_kinds = 6;
 
 // Which response a command produces; nullopt for commands without a response
 // (COM_QUIT, COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA).
@@ -30,7 +34,8 @@ struct ResponseShape {
   bool has_response = true;
   ResponseKind kind = ResponseKind::single;
 };
-ResponseShape response_shape(Command cmd);
+// `payload` (the command packet's, command byte first) tells an execute asking for a cursor.
+ResponseShape response_shape(Command cmd, Bytes payload = {});
 
 // Holding OK packets. Started with hold_oks, the tracker stops in front of every packet
 // that may be an OK packet, so that the caller has it whole before any byte of it goes on

@@ -191,7 +191,7 @@ void walk_state(pr::Bytes state) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   causeway::fuzz::Input in(data, size);
-  const auto kind = static_cast<pr::ResponseKind>(in.u8() % 5);
+  const auto kind = static_cast<pr::ResponseKind>(in.u8() % pr::response_kinds);
   const std::uint8_t caps_sel = in.u8();
   pr::Caps caps = pr::cap::protocol_41;
   if (caps_sel & 1) caps |= pr::cap::deprecate_eof;

@@ -67,7 +67,7 @@ const Case cases[] = {
     // Prepared statements, classic EOF.
     {"prepare_select_eof", cap::prepare_select_eof, Kind::prepare, caps_pymysql},
     {"execute_select_eof", cap::execute_select_eof, Kind::result, caps_pymysql, 0x0002},
-    {"execute_cursor_eof", cap::execute_cursor_eof, Kind::result, caps_pymysql, 0x0042},
+    {"execute_cursor_eof", cap::execute_cursor_eof, Kind::cursor_result, caps_pymysql, 0x0042},
     {"fetch_eof_1", cap::fetch_eof_1, Kind::fetch, caps_pymysql, 0x0042},
     {"fetch_eof_2", cap::fetch_eof_2, Kind::fetch, caps_pymysql, 0x0042},
     {"prepare_insert_eof", cap::prepare_insert_eof, Kind::prepare, caps_pymysql},
@@ -78,7 +78,7 @@ const Case cases[] = {
     // Prepared statements, DEPRECATE_EOF.
     {"prepare_select_deprecate_eof", cap::prepare_select_deprecate_eof, Kind::prepare, caps_raw},
     {"execute_select_deprecate_eof", cap::execute_select_deprecate_eof, Kind::result, caps_raw, 0x0002},
-    {"execute_cursor_deprecate_eof", cap::execute_cursor_deprecate_eof, Kind::result, caps_raw, 0x0042},
+    {"execute_cursor_deprecate_eof", cap::execute_cursor_deprecate_eof, Kind::cursor_result, caps_raw, 0x0042},
     {"fetch_deprecate_eof_1", cap::fetch_deprecate_eof_1, Kind::fetch, caps_raw, 0x0042},
     {"fetch_deprecate_eof_2", cap::fetch_deprecate_eof_2, Kind::fetch, caps_raw, 0x0042},
     {"prepare_insert_deprecate_eof", cap::prepare_insert_deprecate_eof, Kind::prepare, caps_raw},
@@ -87,7 +87,7 @@ const Case cases[] = {
     // libmariadb prepared statements and cursors.
     {"prepare_three_params", cap::prepare_three_params, Kind::prepare, caps_capture_stmt},
     {"execute_typed_result", cap::execute_typed_result, Kind::result, caps_capture_stmt, 0x0002},
-    {"execute_cursor_libmariadb", cap::execute_cursor_libmariadb, Kind::result, caps_capture_stmt, 0x0042},
+    {"execute_cursor_libmariadb", cap::execute_cursor_libmariadb, Kind::cursor_result, caps_capture_stmt, 0x0042},
     {"fetch_last", cap::fetch_last, Kind::fetch, caps_capture_stmt, 0x0082},
     {"execute_long_data_ok", cap::execute_long_data_ok, Kind::result, caps_capture_stmt, 0x0002},
 };
@@ -283,11 +283,34 @@ TEST_CASE("An open cursor ends the execute response after the column metadata") 
                                       std::pair{cap::execute_cursor_libmariadb, caps_capture_stmt}}) {
     const Buffer wire = hex(capture);
     pr::ResponseTracker t;
-    t.start(Kind::result, caps);
+    t.start(Kind::cursor_result, caps);
     REQUIRE(t.feed(wire) == wire.size());
     CHECK(t.done());
     CHECK(t.status_flags() & pr::status::cursor_exists);
   }
+}
+
+TEST_CASE("Only an execute that asked for a cursor ends at SERVER_STATUS_CURSOR_EXISTS") {
+  using C = pr::Command;
+  const std::uint8_t no_cursor[] = {0x17, 1, 0, 0, 0, 0x00, 1, 0, 0, 0};
+  const std::uint8_t read_only[] = {0x17, 1, 0, 0, 0, 0x01, 1, 0, 0, 0};
+  CHECK(pr::response_shape(C::stmt_execute, no_cursor).kind == Kind::result);
+  CHECK(pr::response_shape(C::stmt_execute, read_only).kind == Kind::cursor_result);
+  CHECK(pr::response_shape(C::stmt_execute).kind == Kind::result);
+  // CALL of a procedure that opens its own cursor: MariaDB sets 0x0040 in the EOF after
+  // the column definitions of an ordinary result set, then sends the rows.
+  const Buffer column{0x03, 'd', 'e', 'f', 0x00, 0x00, 0x00, 0x01, 'v', 0x00,  // def, "", "", "", v, ""
+                      0x0c, 0x3f, 0x00, 0x02, 0x00, 0x00, 0x00, 0x08, 0x81, 0x00, 0x00, 0x00, 0x00};
+  const Buffer wire = concat({frame(1, Buffer{0x01}), frame(2, column),
+                              frame(3, Buffer{0xfe, 0x00, 0x00, 0x6a, 0x00}),  // EOF, status 0x006a
+                              frame(4, Buffer{0x02, '4', '2'}),                // the row
+                              frame(5, Buffer{0xfe, 0x00, 0x00, 0x2a, 0x00}),  // EOF, more results
+                              frame(6, Buffer{0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00})});  // CALL's OK
+  pr::ResponseTracker t;
+  t.start(Kind::result, caps_libmariadb);
+  REQUIRE(t.feed(wire) == wire.size());
+  CHECK(t.done());
+  CHECK_FALSE(t.ended_with_error());
 }
 
 TEST_CASE("PREPARE responses report the statement and end after params and columns") {
@@ -619,8 +642,8 @@ std::vector<HoldCase> hold_cases() {
       // Binary rows start with 0x00: rows, not OKs.
       {"execute_select_deprecate_eof", hex(cap::execute_select_deprecate_eof), Kind::result, caps_raw, {9}},
       {"execute_select_eof", hex(cap::execute_select_eof), Kind::result, caps_pymysql, {}},
-      {"execute_cursor_deprecate_eof", hex(cap::execute_cursor_deprecate_eof), Kind::result, caps_raw, {5}},
-      {"execute_cursor_eof", hex(cap::execute_cursor_eof), Kind::result, caps_pymysql, {}},
+      {"execute_cursor_deprecate_eof", hex(cap::execute_cursor_deprecate_eof), Kind::cursor_result, caps_raw, {5}},
+      {"execute_cursor_eof", hex(cap::execute_cursor_eof), Kind::cursor_result, caps_pymysql, {}},
       {"execute_long_data_ok", hex(cap::execute_long_data_ok), Kind::result, caps_capture_stmt, {0}},
       {"fetch_deprecate_eof_1", hex(cap::fetch_deprecate_eof_1), Kind::fetch, caps_raw, {2}},
       {"fetch_eof_1", hex(cap::fetch_eof_1), Kind::fetch, caps_pymysql, {}},
