@@ -237,17 +237,19 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
         worker_.stats.malformed_packets.add();
         co_return co_await send_err(1, pr::make_err(pr::er::malformed_packet, "HY000", "Malformed COM_PROCESS_KILL"));
       }
+      // A server thread id (from SHOW PROCESSLIST) goes to the primary, as text KILL does.
+      if (id < Services::first_connection_id) {
+        const auto d = route(routing::Request{});
+        co_return co_await forward(cmd, cmd.payload, d.server, nullptr, false) == Next::proceed;
+      }
       co_return co_await on_kill(id, false);
     }
     case pr::Command::field_list: {
       Routed r;
       r.request.is_read_command = true;
-      set_consistency(r);
-      r.decision = route(r.request);
-      co_await wait_for_replica(r);
-      const std::size_t server =
-          r.decision.target == routing::Target::Reject ? routing::primary_index(*worker_.topology) : r.decision.server;
-      co_return co_await forward(cmd, cmd.payload, server, nullptr, true) == Next::proceed;
+      route_routed(r);
+      const auto server = co_await settle(r, Refusal::to_primary);
+      co_return co_await forward(cmd, cmd.payload, *server, nullptr, true) == Next::proceed;
     }
     case pr::Command::ping:
     case pr::Command::statistics:
@@ -290,8 +292,21 @@ void Session::route_sql(const routing::Classification& c, std::string_view sql, 
       req.rule = &r.rule->action;
     }
   }
+  route_routed(r);
+}
+
+void Session::route_routed(Routed& r) {
   set_consistency(r);
-  r.decision = route(req);
+  r.decision = route(r.request);
+}
+
+awaitable<std::optional<std::size_t>> Session::settle(Routed& r, Refusal refusal) {
+  co_await wait_for_replica(r);
+  if (r.decision.target != routing::Target::Reject) co_return r.decision.server;
+  if (refusal == Refusal::to_client ||
+      (refusal == Refusal::timeout_to_client && r.decision.reason == routing::Reason::ConsistencyTimeout))
+    co_return std::nullopt;
+  co_return routing::primary_index(*worker_.topology);
 }
 
 void Session::set_consistency(Routed& r) {
@@ -454,13 +469,26 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   route_sql(c, sql, r);
   if (!r.token_error.empty())
     co_return co_await send_err(1, pr::make_err(pr::er::wrong_arguments, "HY000", r.token_error));
-  co_await wait_for_replica(r);
-  if (r.decision.target == routing::Target::Reject) co_return co_await send_reject(r);
+  const auto server = co_await settle(r, Refusal::to_client);
+  if (!server) co_return co_await send_reject(r);
   const bool may_retry = r.decision.target == routing::Target::Replica;
-  const Next next = co_await forward(cmd, cmd.payload, r.decision.server, &c, may_retry);
+  const Next next = co_await forward(cmd, cmd.payload, *server, &c, may_retry);
   if (next == Next::end) co_return false;
-  if (!tracker_.ended_with_error() && c.cls == routing::StatementClass::Session) record_session_statement(c, sql);
+  if (c.has(routing::flag::MultiStatement) && routing::changes_session_settings(c)) {
+    note_unrecorded_settings(*state_.last_server);
+  } else if (!tracker_.ended_with_error()) {
+    record_session_statement(c, sql);
+  }
   co_return true;
+}
+
+// The connection on `server` now carries settings no replay list describes (the router has
+// pinned the session to it): neither this session's other connections nor another session
+// may take it for one in a known state.
+void Session::note_unrecorded_settings(std::size_t server) {
+  unrecorded_settings_ = true;
+  update_signature();
+  if (server < backends_.size() && backends_[server]) backends_[server]->applied.signature = signature_;
 }
 
 // SET and USE ran on one backend; the others learn them before their next use.
@@ -476,12 +504,13 @@ void Session::record_session_statement(const routing::Classification& c, std::st
   if (c.action != routing::StatementAction::Set && !session_tx) return;
   const auto vars = c.session_vars & ~(routing::setvar::UserVariable | routing::setvar::Global);
   if (vars == 0 && !session_tx) return;  // user variables pin the session; globals are not session state
-  const std::string text(sql);
-  for (const auto& s : replay_) {
-    if (s == text) return;  // already part of the state
-  }
+  std::string text(sql);
+  // A repeated SET is already part of the state, but what it sets must be replayed after
+  // anything set in between (sql_mode A, then B, then A again ends with A): move it last.
+  if (!replay_.empty() && replay_.back() == text) return;
+  std::erase(replay_, text);
   const std::uint64_t before = signature_;
-  replay_.push_back(text);
+  replay_.push_back(std::move(text));
   update_signature();
   // The backend that ran it has it already.
   if (auto last = state_.last_server; last && backends_[*last] && backends_[*last]->applied.signature == before) {
@@ -495,7 +524,9 @@ void Session::update_signature() {
     for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ull;  // FNV-1a
     h = (h ^ 0xff) * 0x100000001b3ull;
   }
-  signature_ = replay_.empty() ? 0 : (h == 0 ? 1 : h);
+  // Settings nobody recorded make this session's state its own: no other session matches.
+  if (unrecorded_settings_) h = (h ^ connection_id_) * 0x100000001b3ull ^ 0x8000000000000000ull;
+  signature_ = replay_.empty() && !unrecorded_settings_ ? 0 : (h == 0 ? 1 : h);
 }
 
 PoolKey Session::pool_key(std::size_t server) const {
@@ -531,6 +562,7 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
       routing::reset_session(state_);
       session_level_ = routing::Consistency::Unspecified;
       replay_.clear();
+      unrecorded_settings_ = false;
       update_signature();
       backend.applied.signature = 0;
       backend.applied.gtid_tracking = false;  // the server forgot causeway's tracking too
@@ -579,6 +611,7 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   session_level_ = routing::Consistency::Unspecified;
   schema_ = login_.database;
   replay_.clear();
+  unrecorded_settings_ = false;
   update_signature();
   multi_statements_ = (client_caps_ & pr::cap::multi_statements) != 0;
   co_return co_await send_ok(seq);

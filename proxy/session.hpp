@@ -112,6 +112,13 @@ class Session {
   void route_sql(const routing::Classification& c, std::string_view sql, Routed& out);
   // Fills the request's consistency level, token and wait from hint, rule and session.
   void set_consistency(Routed& r);
+  // set_consistency, then the router's decision (which may be to wait).
+  void route_routed(Routed& r);
+  // What a refusal (no replica, or none fresh enough in time) means for a command.
+  enum class Refusal { to_client, timeout_to_client, to_primary };
+  // Waits for a replica when the decision says so, then names the server the command runs
+  // on; nullopt when the refusal goes to the client (send_reject).
+  awaitable<std::optional<std::size_t>> settle(Routed& r, Refusal refusal);
   // A read no replica can serve yet waits for one to catch up, up to its deadline.
   awaitable<void> wait_for_replica(Routed& r);
   // Counts a final decision and keeps a sample for the status port.

@@ -190,13 +190,12 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
     r.request.statement = &stmt.classification;
     r.request.hint = &stmt.hint;
     if (stmt.rule != nullptr) r.request.rule = &stmt.rule->action;
-    set_consistency(r);
-    r.decision = route(r.request);
-    co_await wait_for_replica(r);
-    if (command == pr::Command::stmt_execute && r.decision.target == routing::Target::Reject &&
-        r.decision.reason == routing::Reason::ConsistencyTimeout)
-      co_return co_await send_reject(r);
-    server = r.decision.target == routing::Target::Reject ? routing::primary_index(*worker_.topology) : r.decision.server;
+    route_routed(r);
+    // Only an execute can fail for want of fresh data; the rest follow the statement.
+    const auto settled =
+        co_await settle(r, command == pr::Command::stmt_execute ? Refusal::timeout_to_client : Refusal::to_primary);
+    if (!settled) co_return co_await send_reject(r);
+    server = *settled;
   }
 
   std::optional<pr::ErrPacket> error;
@@ -241,6 +240,17 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
                             (cmd.payload[5] & pr::cursor::read_only) != 0;
   const Next next = co_await forward(cmd, rewrite_, server, &stmt.classification, false);
   if (next == Next::end) co_return false;
+  if (command == pr::Command::stmt_execute && !tracker_.ended_with_error() &&
+      routing::changes_session_settings(stmt.classification)) {
+    // A prepared SET: without parameters its text is the setting, as if sent as a query;
+    // with them the values exist only on that connection.
+    if (stmt.num_params == 0) {
+      record_session_statement(stmt.classification, stmt.sql);
+    } else {
+      routing::add_pins(state_, routing::pin::Settings, server);
+      note_unrecorded_settings(server);
+    }
+  }
   if (command == pr::Command::stmt_execute || command == pr::Command::stmt_reset) {
     stmt.long_data_server.reset();
     stmt.cursor_server.reset();

@@ -417,6 +417,11 @@ Classification classify_once(std::string_view sql, LexOptions options, bool& saw
       detail::classify_statement(cur, more);
       c.flags |= more.flags | flag::MultiStatement;
       c.session_vars |= more.session_vars;
+      // A later USE or SET SESSION TRANSACTION changes the session too; only the first
+      // statement's action is kept, so it is counted as "another session variable".
+      if (more.action == StatementAction::Use ||
+          (more.action == StatementAction::SetTransaction && more.scope == TransactionScope::Session))
+        c.session_vars |= setvar::Other;
     }
   }
   if (cur.lexer().has_hint()) {

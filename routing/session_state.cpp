@@ -24,6 +24,9 @@ std::uint32_t pins_created(const Classification& c) {
   if (c.has(flag::TempTable) && c.action != StatementAction::DropTemporaryTable) p |= pin::TemporaryTables;
   if (c.cls == StatementClass::Prepare) p |= pin::TextPrepared;
   if (c.action == StatementAction::SetTransaction && c.scope == TransactionScope::Next) p |= pin::NextTransaction;
+  // Single statements are recorded and replayed (the proxy's business); several in one go
+  // are not, so the state they leave stays where it is.
+  if (c.has(flag::MultiStatement) && changes_session_settings(c)) p |= pin::Settings;
   return p;
 }
 
@@ -73,6 +76,17 @@ void after_statement(SessionState& s, const Classification* c, std::size_t serve
     s.pins |= created;
   }
   if (s.pins == 0) s.pinned_server.reset();
+}
+
+bool changes_session_settings(const Classification& c) {
+  return (c.session_vars & ~(setvar::UserVariable | setvar::Global)) != 0 || c.action == StatementAction::Use ||
+         (c.action == StatementAction::SetTransaction && c.scope == TransactionScope::Session);
+}
+
+void add_pins(SessionState& s, std::uint32_t pins, std::size_t server) {
+  if (pins == 0) return;
+  if (s.pins == 0) s.pinned_server = server;
+  s.pins |= pins;
 }
 
 void reset_session(SessionState& s) {

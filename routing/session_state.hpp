@@ -67,6 +67,14 @@ struct Classification;
 void after_statement(SessionState& state, const Classification* statement, std::size_t server,
                      std::optional<std::uint16_t> status_flags, bool succeeded);
 
+// Whether the statement changes session settings (session variables, USE, SET SESSION
+// TRANSACTION) that a pooled connection must carry to the session's next one.
+bool changes_session_settings(const Classification& statement);
+
+// Pins the session to `server` for state the caller knows of that the statement alone
+// does not tell (a prepared SET: the same text as a query would have been recorded).
+void add_pins(SessionState& state, std::uint32_t pins, std::size_t server);
+
 // A fresh login (COM_CHANGE_USER, COM_RESET_CONNECTION) drops all connection-bound state.
 void reset_session(SessionState& state);
 

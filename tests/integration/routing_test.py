@@ -208,6 +208,22 @@ def run(port):
         check("KILL CONNECTION closes the named session", e.args[0] in (2013, 2006, 1927), str(e.args))
     check("the killing session goes on", one(cur, "SELECT 9") == 9)
 
+    # COM_PROCESS_KILL (pymysql's kill(), libmariadb's mysql_kill) naming a server thread id
+    # from SHOW PROCESSLIST is forwarded to the primary, like the text KILL.
+    victim = pymysql.connect(host=HOST, port=PRIMARY_PORT, user=APP[0], password=APP[1], autocommit=True)
+    victim_id = one(victim.cursor(), "SELECT CONNECTION_ID()")
+    try:
+        cur.connection.kill(victim_id)
+        check("COM_PROCESS_KILL with a server thread id is forwarded", True)
+    except pymysql.MySQLError as e:
+        check("COM_PROCESS_KILL with a server thread id is forwarded", False, str(e.args))
+    try:
+        one(victim.cursor(), "SELECT 10")
+        check("and kills that server connection", False, "it still answers")
+    except pymysql.MySQLError as e:
+        check("and kills that server connection", e.args[0] in (2013, 2006, 1927), str(e.args))
+    check("the session that sent it goes on", one(cur, "SELECT 11") == 11)
+
     # A broken replica leaves rotation and its readers see no errors.
     broken = "replica1"
     admin = direct(REPLICA_PORTS[0])

@@ -249,3 +249,40 @@ TEST_CASE("SET TRANSACTION for the next transaction keeps the connection until i
   after_statement(t, &session_tx, 0, server_status::autocommit, true);
   CHECK_FALSE(t.pinned());
 }
+
+TEST_CASE("session settings inside a multi-statement pin the session; alone they are replayed", "[router]") {
+  for (const char* sql : {"SET sql_mode = 'ANSI_QUOTES'; SELECT 1", "SELECT 1; SET NAMES cp1251",
+                          "SELECT 1; USE other", "DO 1; SET SESSION TRANSACTION READ ONLY"}) {
+    INFO(sql);
+    const Classification c = classify(sql);
+    CHECK(changes_session_settings(c));
+    SessionState s;
+    after_statement(s, &c, 2, server_status::autocommit, false);  // even when it failed part-way
+    CHECK(s.pinned());
+    CHECK((s.pins & pin::Settings) != 0);
+    CHECK(route("SELECT 2", s, three_servers()).server == 2);
+  }
+  for (const char* sql : {"SET sql_mode = 'ANSI_QUOTES'", "USE other", "SET SESSION TRANSACTION READ ONLY"}) {
+    INFO(sql);
+    const Classification c = classify(sql);
+    CHECK(changes_session_settings(c));
+    SessionState s;
+    after_statement(s, &c, 0, server_status::autocommit, true);
+    CHECK_FALSE(s.pinned());
+  }
+  for (const char* sql : {"SELECT 1; SELECT 2", "SET @x = 1; SELECT 1", "SET GLOBAL max_connections = 10; DO 1",
+                          "SET TRANSACTION READ ONLY"}) {
+    INFO(sql);
+    CHECK_FALSE(changes_session_settings(classify(sql)));
+  }
+}
+
+TEST_CASE("add_pins pins to the server the first pin names", "[router]") {
+  SessionState s;
+  add_pins(s, pin::Settings, 1);
+  add_pins(s, pin::UserVariables, 2);
+  CHECK(s.pinned_server == 1);
+  CHECK(s.pins == (pin::Settings | pin::UserVariables));
+  add_pins(s, 0, 0);
+  CHECK(s.pinned_server == 1);
+}
