@@ -8,7 +8,7 @@
 #   --direct      no causeway: the tests talk to the sandbox primary itself (development;
 #                 proxy-only checks are skipped or adapt, and say so)
 #   --only LIST   run only these suites: check_config, explain, client, bad_input, python, node,
-#                 cli, sysbench, routing, pool, consistency, reload, status, dashboard,
+#                 cli, sysbench, routing, pool, session_state, consistency, reload, status, dashboard,
 #                 monitor
 #   --keep-logs   keep the work directory (logs, configs) even when everything passed
 #
@@ -300,6 +300,7 @@ run_suite cli 120 "$here/cli_test.sh"
 run_suite sysbench 180 "$here/sysbench_test.sh"
 run_suite routing 300 /usr/bin/python3 "$here/routing_test.py"
 run_suite pool 300 /usr/bin/python3 "$here/pool_test.py"
+run_suite session_state 300 /usr/bin/python3 "$here/session_state_test.py"
 run_suite consistency 400 /usr/bin/python3 "$here/consistency_test.py"
 run_suite reload 120 /usr/bin/python3 "$here/reload_test.py"
 if ((direct)); then

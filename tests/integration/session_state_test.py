@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Session state on shared backend connections, as real drivers exercise it: settings made
+other than by a plain SET (SET SESSION TRANSACTION, a prepared SET, a SET inside a
+multi-statement), prepared statements prepared again and again on pooled connections,
+cursors opened on a replica, stored procedures with cursors of their own, connections the
+server closed while pooled, and the server's own max_connections. Every case compares
+with what a direct connection does.
+
+causeway runs with `workers: 1` and two pooled connections per server, so consecutive
+sessions share backend connections, which is where state leaks would show."""
+import os
+import struct
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+
+import pymysql  # noqa: E402
+from pymysql.constants import CLIENT  # noqa: E402
+
+import mysqlraw  # noqa: E402
+from cwproc import Causeway, wait_until  # noqa: E402
+from topology import (APP, HOST, PRIMARY_PORT, REPLICA_PORTS, REPLICAS, ROOT, Tally, app,  # noqa: E402
+                      create_whoami, direct, one)
+
+tally = Tally("session_state")
+check = tally.check
+SERVER_PORTS = [PRIMARY_PORT] + REPLICA_PORTS
+OTHER = ("ss_other", "ss_other_pw")
+
+
+def new_sessions(port, sql, n=6):
+    """What `sql` answers in n new sessions, one after the other (they share the pool)."""
+    seen = set()
+    for _ in range(n):
+        c = app(port)
+        seen.add(one(c.cursor(), sql))
+        c.close()
+    return seen
+
+
+def session_variable(name):
+    # information_schema instead of @@name: a plain read, so it may run on a replica.
+    return ("SELECT VARIABLE_VALUE FROM information_schema.SESSION_VARIABLES WHERE VARIABLE_NAME = '%s'"
+            % name.upper())
+
+
+def execute_with_string(raw, stmt_id, value):
+    """COM_STMT_EXECUTE with one VARCHAR parameter; returns the response's first packet."""
+    body = struct.pack("<IBI", stmt_id, 0, 1) + b"\x00" + b"\x01" + b"\xfd\x00"
+    body += mysqlraw.lenenc_bytes(value.encode())
+    raw.command(mysqlraw.COM_STMT_EXECUTE, body)
+    return raw.read_packet()
+
+
+def prepared_set(port):
+    # A prepared SET with a parameter: its value exists only on the connection that ran it.
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+    sid, _, nparams = raw.prepare("SET SESSION sql_mode = ?")
+    p = execute_with_string(raw, sid, "ANSI_QUOTES")
+    check("a prepared SET with a parameter executes", mysqlraw.is_ok(p) and nparams == 1, repr(p[:20]))
+    rows = raw.query("SELECT name, (%s) FROM whoami" % session_variable("sql_mode"))
+    check("the session's next read sees the setting (it stays on that connection)",
+          rows == [(b"primary", b"ANSI_QUOTES")], repr(rows))
+    raw.close()
+    check("new sessions on the pooled connections do not inherit it",
+          not any("ANSI_QUOTES" in (v or "") for v in new_sessions(port, "SELECT @@sql_mode")))
+
+    # Without parameters the text is the setting: replayed wherever the session reads.
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+    sid, _, _ = raw.prepare("SET SESSION time_zone = '+05:00'")
+    raw.command(mysqlraw.COM_STMT_EXECUTE, struct.pack("<IBI", sid, 0, 1))
+    check("a prepared SET without parameters executes", mysqlraw.is_ok(raw.read_packet()))
+    answers = {raw.query("SELECT name, (%s) FROM whoami" % session_variable("time_zone"))[0] for _ in range(6)}
+    check("reads on replicas run with it", all(tz == b"+05:00" for _, tz in answers) and
+          any(name.decode() in REPLICAS for name, _ in answers), repr(answers))
+    raw.close()
+    check("and new sessions do not", new_sessions(port, "SELECT @@time_zone") == {"SYSTEM"})
+
+
+def set_session_transaction(port):
+    c = app(port)
+    cur = c.cursor()
+    cur.execute("SET SESSION TRANSACTION READ ONLY")
+    check("SET SESSION TRANSACTION READ ONLY holds for the session", one(cur, "SELECT @@tx_read_only") == 1)
+    c.close()
+    check("new sessions on the pooled connections are read-write again",
+          new_sessions(port, "SELECT @@tx_read_only") == {0})
+    c = app(port)
+    cur = c.cursor()
+    cur.execute("CREATE TABLE IF NOT EXISTS ss_rows (v INT)")
+    cur.execute("INSERT INTO ss_rows VALUES (1)")
+    check("and can write", cur.rowcount == 1)
+    c.close()
+
+
+def multi_statement_set(port):
+    c = app(port, client_flag=CLIENT.MULTI_STATEMENTS)
+    cur = c.cursor()
+    cur.execute("SET SESSION sql_mode = 'NO_ZERO_DATE'; SELECT 1")
+    while cur.nextset():
+        pass
+    row = one(cur, "SELECT CONCAT(name, ' ', (%s)) FROM whoami" % session_variable("sql_mode"))
+    check("a SET inside a multi-statement holds for the session's next statements", row == "primary NO_ZERO_DATE",
+          row)
+    c.close()
+    check("new sessions do not inherit it",
+          not any("NO_ZERO_DATE" in (v or "") for v in new_sessions(port, "SELECT @@sql_mode")))
+
+
+def repeated_set(port):
+    c = app(port)
+    cur = c.cursor()
+    for mode in ("NO_ZERO_DATE", "ANSI_QUOTES", "NO_ZERO_DATE"):
+        cur.execute("SET SESSION sql_mode = '%s'" % mode)
+    seen = {one(cur, "SELECT CONCAT(name, ' ', (%s)) FROM whoami" % session_variable("sql_mode")) for _ in range(6)}
+    check("a SET repeated after another one wins on every connection the session uses",
+          {s.split(" ")[1] for s in seen} == {"NO_ZERO_DATE"}, repr(seen))
+    c.close()
+
+
+def cursor_on_replica(port):
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+    sid, ncols, _ = raw.prepare("SELECT name FROM whoami")
+    raw.command(mysqlraw.COM_STMT_EXECUTE, struct.pack("<IBI", sid, 1, 1))  # CURSOR_TYPE_READ_ONLY
+    first = raw.read_packet()
+    for _ in range(ncols):
+        raw.read_packet()
+    eof = raw.read_packet()
+    status = struct.unpack_from("<H", eof, 3)[0] if mysqlraw.is_eof(eof) else 0
+    check("an execute asking for a cursor opens one", first[:1] == b"\x01" and status & 0x40, repr(eof))
+    try:
+        raw.query("INSERT INTO ss_rows VALUES (2)")
+        check("a write while a cursor is open goes to the primary", True)
+    except mysqlraw.ServerError as e:
+        check("a write while a cursor is open goes to the primary", False, str(e))
+    raw.command(0x1C, struct.pack("<II", sid, 10))  # COM_STMT_FETCH
+    row = raw.read_packet()
+    name = row[1 + (ncols + 9) // 8 + 1:].decode()
+    check("the cursor still fetches from where it was opened", name in REPLICAS, name)
+    raw.close()
+    d = direct(PRIMARY_PORT)
+    check("the row is on the primary", one(d.cursor(), "SELECT COUNT(*) FROM ss_rows WHERE v = 2") == 1)
+    d.close()
+
+
+def procedure_with_cursor(port):
+    d = direct(PRIMARY_PORT)
+    d.cursor().execute("CREATE OR REPLACE PROCEDURE demo.ss_cur() "
+                       "BEGIN DECLARE c CURSOR FOR SELECT 1; OPEN c; SELECT 42 AS v; CLOSE c; END")
+    d.close()
+    c = app(port, read_timeout=30)
+    cur = c.cursor()
+    try:
+        cur.execute("CALL ss_cur()")
+        rows = cur.fetchall()
+        while cur.nextset():
+            pass
+        check("CALL of a procedure that opens its own cursor returns its rows", rows == ((42,),), repr(rows))
+    except pymysql.MySQLError as e:
+        check("CALL of a procedure that opens its own cursor returns its rows", False, str(e))
+    c.close()
+    check("the pooled connections stay usable after it", new_sessions(port, "SELECT 'next'") == {"next"})
+
+
+def prepared_statements_do_not_pile_up(port):
+    def counts():
+        out = []
+        for p in SERVER_PORTS:
+            d = direct(p)
+            out.append(int(one(d.cursor(), "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                            "WHERE VARIABLE_NAME = 'PREPARED_STMT_COUNT'")))
+            d.close()
+        return out
+
+    before = counts()
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+    for _ in range(200):
+        sid, _, _ = raw.prepare("SELECT name FROM whoami WHERE name <> 'ss'")
+        raw.execute_first_column(sid)
+        raw.command(mysqlraw.COM_STMT_CLOSE, struct.pack("<I", sid))
+    raw.close()
+    for _ in range(20):
+        raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+        sid, _, _ = raw.prepare("SELECT name FROM whoami WHERE name <> 'ss'")
+        raw.execute_first_column(sid)
+        raw.close()  # without COM_STMT_CLOSE, as many drivers end
+    growth = [a - b for a, b in zip(counts(), before)]
+    # At most one copy per pooled connection (two per server here).
+    check("preparing the same statement 220 times leaves at most one copy per pooled connection",
+          all(g <= 2 for g in growth), "growth per server %s" % growth)
+
+
+def reset_keeps_database_charset(port):
+    d = direct(PRIMARY_PORT)
+    d.cursor().execute("CREATE DATABASE IF NOT EXISTS ss_cs CHARACTER SET cp1251")
+    d.close()
+    for _ in range(4):
+        c = pymysql.connect(host=HOST, port=port, user=ROOT[0], password=ROOT[1], database="ss_cs", autocommit=True)
+        cur = c.cursor()
+        cur.execute("SET SESSION sql_mode = 'ANSI_QUOTES'")  # another session's state on the connection
+        one(cur, "SELECT @@character_set_database")
+        c.close()
+    seen = set()
+    for _ in range(4):
+        c = pymysql.connect(host=HOST, port=port, user=ROOT[0], password=ROOT[1], database="ss_cs", autocommit=True)
+        seen.add(one(c.cursor(), "SELECT @@character_set_database"))
+        c.close()
+    check("a connection reset for a new session keeps the database's character set", seen == {"cp1251"},
+          repr(seen))
+
+
+def pooled_connection_closed_by_server(port):
+    c = app(port)
+    cur = c.cursor()
+    cur.execute("SET SESSION wait_timeout = 1")
+    thread = one(cur, "SELECT CONNECTION_ID()")
+    cur.execute("DROP TABLE IF EXISTS ss_never_there")  # a note: the session keeps the connection
+    admin = direct(PRIMARY_PORT)
+
+    def gone():
+        return one(admin.cursor(), "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %d"
+                   % thread) == 0
+
+    check("the server closes the idle backend connection (wait_timeout)", wait_until(gone, 30))
+    admin.close()
+    c.close()  # the dead connection goes back to the pool
+    answers = set()
+    errors = []
+    for _ in range(4):
+        try:
+            answers.add(one(app(port).cursor(), "SELECT @@hostname IS NOT NULL"))
+        except pymysql.MySQLError as e:
+            errors.append(str(e))
+    check("new sessions never get the connection the server closed", not errors and answers == {1},
+          "; ".join(errors[:2]))
+
+
+def server_connection_limit(port):
+    """The primary at its max_connections with idle pooled connections of one user: a
+    session of another user still gets a connection (an idle one makes room)."""
+    holders = [app(port) for _ in range(2)]
+    for h in holders:
+        h.cursor().execute("BEGIN")
+        one(h.cursor(), "SELECT COUNT(*) FROM ss_rows")
+    for h in holders:
+        h.cursor().execute("COMMIT")
+        h.close()
+    admin = direct(PRIMARY_PORT)
+    acur = admin.cursor()
+    old = one(acur, "SELECT @@GLOBAL.max_connections")
+    limited = False
+    try:
+        for slack in (0, -1, -2, -3):
+            connected = int(one(acur, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                      "WHERE VARIABLE_NAME = 'THREADS_CONNECTED'"))
+            acur.execute("SET GLOBAL max_connections = %d" % max(connected + slack, 1))
+            try:
+                pymysql.connect(host=HOST, port=PRIMARY_PORT, user=OTHER[0], password=OTHER[1]).close()
+            except pymysql.MySQLError as e:
+                if e.args[0] == 1040:
+                    limited = True
+                    break
+        check("the primary refuses new logins (max_connections reached)", limited)
+        other = pymysql.connect(host=HOST, port=port, user=OTHER[0], password=OTHER[1], database="demo",
+                                autocommit=True)
+        try:
+            check("another user's session still runs on the primary",
+                  one(other.cursor(), "SELECT @@hostname IS NOT NULL") == 1)
+        except pymysql.MySQLError as e:
+            check("another user's session still runs on the primary", False, str(e))
+        other.close()
+    finally:
+        acur.execute("SET GLOBAL max_connections = %d" % old)
+        admin.close()
+
+
+def run_case(case, port):
+    # One case going wrong (an error where a result was due) must not hide the others.
+    try:
+        case(port)
+    except (pymysql.MySQLError, mysqlraw.ServerError, mysqlraw.Closed, OSError, ValueError) as e:
+        check("%s runs to its end" % case.__name__, False, repr(e))
+
+
+def main():
+    create_whoami()
+    d = direct(PRIMARY_PORT)
+    cur = d.cursor()
+    cur.execute("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'" % OTHER)
+    cur.execute("GRANT ALL ON demo.* TO '%s'@'%%'" % OTHER[0])
+    cur.execute("CREATE TABLE IF NOT EXISTS demo.ss_rows (v INT)")
+    cur.execute("DELETE FROM demo.ss_rows")
+    d.close()
+    proxy = Causeway("pool:\n  max_connections_per_server: 2\nworkers: 1\n", users=[OTHER])
+    try:
+        for case in (set_session_transaction, prepared_set, multi_statement_set, repeated_set, cursor_on_replica,
+                     procedure_with_cursor, prepared_statements_do_not_pile_up, reset_keeps_database_charset,
+                     pooled_connection_closed_by_server):
+            print("--", case.__name__, flush=True)
+            run_case(case, proxy.port)
+    finally:
+        status = proxy.stop()
+    check("causeway exits 0 after SIGTERM", status == 0, "status %s" % status)
+    # Its own causeway, pool not limited: the server's limit is the one that bites.
+    proxy = Causeway(users=[OTHER])
+    try:
+        print("-- server_connection_limit", flush=True)
+        run_case(server_connection_limit, proxy.port)
+    finally:
+        proxy.stop()
+    return tally.summary()
+
+
+if __name__ == "__main__":
+    threading.stack_size(1 << 20)
+    sys.exit(main())
