@@ -138,6 +138,11 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
   if (login.track_gtids) caps_ |= handshake_.capabilities & pr::cap::session_track;
   if (login.database.empty()) caps_ &= ~pr::cap::connect_with_db;
   else caps_ |= pr::cap::connect_with_db;
+  // MariaDB's extended capabilities are asked for by leaving CLIENT_MYSQL off.
+  mariadb_caps_ = (handshake_.capabilities & pr::cap::long_password)
+                      ? 0
+                      : login.mariadb_caps & pr::mariadb_cap::relayable & handshake_.mariadb_capabilities;
+  if (mariadb_caps_ != 0) caps_ &= ~pr::cap::long_password;
 
   std::string plugin = handshake_.auth_plugin;
   std::string nonce(reinterpret_cast<const char*>(handshake_.nonce.data()), handshake_.nonce.size());
@@ -150,6 +155,7 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
   }
   pr::HandshakeResponse resp;
   resp.capabilities = caps_;
+  resp.mariadb_capabilities = mariadb_caps_;
   resp.max_packet_size = 1024u * 1024 * 1024;
   resp.charset = login.charset;
   resp.username = login.user;

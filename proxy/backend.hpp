@@ -28,6 +28,7 @@ struct BackendLogin {
   std::optional<protocol::auth::Sha1> sha1_password;     // SHA1(pw), from native auth
   std::string database;
   protocol::Caps caps = 0;  // the client's capabilities, mirrored so bytes relay unchanged
+  std::uint32_t mariadb_caps = 0;  // the client's MariaDB extended capabilities (mariadb_cap::relayable)
   std::uint8_t charset = protocol::default_charset;
   std::string connect_attrs;
   // Ask the server for session tracking whatever the client asked for: the commit GTID
@@ -63,6 +64,7 @@ class Backend {
   std::uint32_t thread_id() const { return handshake_.connection_id; }
   const Endpoint& endpoint() const { return endpoint_; }
   protocol::Caps caps() const { return caps_; }
+  std::uint32_t mariadb_caps() const { return mariadb_caps_; }
   bool is_mariadb() const { return handshake_.server_version.find("MariaDB") != std::string::npos; }
   bool is_open() const { return socket_.is_open(); }
   // Unique within the process: prepared-statement ids are only valid on the connection
@@ -117,6 +119,7 @@ class Backend {
   protocol::FrameReader reader_;
   protocol::Handshake handshake_;
   protocol::Caps caps_ = 0;
+  std::uint32_t mariadb_caps_ = 0;
   std::uint64_t id_;
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::vector<std::uint8_t> scratch_;

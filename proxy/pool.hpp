@@ -22,6 +22,7 @@ struct PoolKey {
   std::string user;
   protocol::Caps caps = 0;  // the capabilities that change how the server behaves
   std::uint8_t charset = 0;
+  std::uint32_t mariadb_caps = 0;
   bool operator==(const PoolKey&) const = default;
 };
 

@@ -535,7 +535,7 @@ PoolKey Session::pool_key(std::size_t server) const {
                                  pr::cap::multi_results | pr::cap::ps_multi_results | pr::cap::local_files |
                                  pr::cap::deprecate_eof | pr::cap::session_track | pr::cap::interactive |
                                  pr::cap::long_flag | pr::cap::odbc | pr::cap::no_schema;
-  return PoolKey{server, login_.user, client_caps_ & behaviour, login_.charset};
+  return PoolKey{server, login_.user, client_caps_ & behaviour, login_.charset, login_.mariadb_caps};
 }
 
 awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
@@ -592,6 +592,7 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   if (!login) co_return true;  // the client got ERR 1045; the old user stays logged in
   login->database = cu.database;
   login->caps = client_caps_;
+  login->mariadb_caps = login_.mariadb_caps;
   login->charset = cu.charset != 0 ? static_cast<std::uint8_t>(cu.charset) : login_.charset;
   login->connect_attrs = cu.connect_attrs.empty() ? login_.connect_attrs : cu.connect_attrs;
   // A new login on the primary replaces every backend connection: the old session state

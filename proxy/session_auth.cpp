@@ -17,7 +17,6 @@ namespace {
 
 
 // Capabilities whose mismatch between client and backend would change the relayed bytes.
-constexpr pr::Caps layout_caps = pr::cap::protocol_41 | pr::cap::deprecate_eof | pr::cap::session_track;
 
 void make_nonce(std::array<std::uint8_t, 20>& nonce) {
   if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
@@ -55,6 +54,11 @@ awaitable<bool> Session::handshake() {
   hs.connection_id = connection_id_;
   hs.nonce = nonce_;
   hs.capabilities = pr::cap::relayable | (services.tls ? pr::cap::ssl : 0);
+  if (services.server_version.find("MariaDB") != std::string::npos) {
+    // As a MariaDB server greets: CLIENT_MYSQL off, extended capabilities offered.
+    hs.capabilities &= ~pr::cap::long_password;
+    hs.mariadb_capabilities = pr::mariadb_cap::relayable;
+  }
   hs.status_flags = pr::status::autocommit;
   hs.auth_plugin = pr::native_password_plugin;
   out_.clear();
@@ -101,6 +105,8 @@ awaitable<bool> Session::handshake() {
   if (!login) co_return false;
   login->database = (client_caps_ & pr::cap::connect_with_db) ? resp.database : std::string();
   login->caps = client_caps_;
+  login->mariadb_caps =
+      (resp.capabilities & pr::cap::long_password) ? 0 : resp.mariadb_capabilities & hs.mariadb_capabilities;
   login->charset = resp.charset;
   login->connect_attrs = (client_caps_ & pr::cap::connect_attrs) ? resp.connect_attrs : std::string();
   login_ = std::move(*login);
@@ -116,17 +122,6 @@ awaitable<bool> Session::handshake() {
   Backend* backend = co_await acquire(primary, error);
   if (backend == nullptr) {
     co_await send_err(seq, *error);
-    co_return false;
-  }
-  // The backend may track session state the client did not ask for: the relay strips it.
-  const pr::Caps strippable = (client_caps_ & pr::cap::session_track) ? 0 : pr::cap::session_track;
-  const pr::Caps backend_layout = backend->caps() & layout_caps & ~strippable;
-  if (backend_layout != (client_caps_ & layout_caps)) {
-    co_await send_err(seq, pr::make_err(pr::er::handshake_error, "08S01",
-                                        fmt::format("causeway: backend '{}' lacks protocol capabilities the client "
-                                                    "uses (client {:#x}, backend {:#x})",
-                                                    worker_.runtime->servers[primary].name, client_caps_ & layout_caps,
-                                                    backend->caps() & layout_caps)));
     co_return false;
   }
   worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});

@@ -49,6 +49,16 @@ inline constexpr Caps relayable = long_password | found_rows | long_flag | conne
                                   can_handle_expired_passwords | session_track | deprecate_eof;
 }  // namespace cap
 
+// MariaDB's extended capabilities (the greeting's and the response's last four reserved
+// bytes, when the server leaves CLIENT_MYSQL off).
+namespace mariadb_cap {
+inline constexpr std::uint32_t extended_metadata = 1u << 3;  // a type-info field in column definitions
+// What causeway offers MariaDB clients when the primary is MariaDB: column definitions carry
+// the real type of JSON, UUID, INET6 ... (drivers such as mysql2 and Connector/J read it);
+// the server adds the field itself, so the bytes still relay unchanged.
+inline constexpr std::uint32_t relayable = extended_metadata;
+}  // namespace mariadb_cap
+
 namespace status {
 inline constexpr std::uint16_t in_trans = 0x0001;
 inline constexpr std::uint16_t autocommit = 0x0002;

@@ -204,6 +204,22 @@ test('utf8mb4 round trip through query and execute', async () => {
   }
 });
 
+test('JSON columns arrive as objects, as from the server (MariaDB extended metadata)', async () => {
+  const conn = await connect();
+  try {
+    await conn.query('CREATE TABLE IF NOT EXISTS node_json (id INT PRIMARY KEY, doc JSON)');
+    await conn.query('REPLACE INTO node_json VALUES (1, \'{"test": true, "n": [1, 2]}\')');
+    const [[viaQuery]] = await conn.query('SELECT doc FROM node_json WHERE id = 1');
+    const [[viaExecute]] = await conn.execute('SELECT doc FROM node_json WHERE id = ?', [1]);
+    for (const [how, row] of [['query', viaQuery], ['execute', viaExecute]]) {
+      check(typeof row.doc === 'object' && row.doc.test === true && row.doc.n[1] === 2,
+        `${how}(): ${JSON.stringify(row.doc)} (${typeof row.doc})`);
+    }
+  } finally {
+    await conn.end();
+  }
+});
+
 async function main() {
   for (const { name, fn } of tests) {
     try {
