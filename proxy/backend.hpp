@@ -79,8 +79,10 @@ class Backend {
     std::uint64_t signature = 0;   // the replayed session variables; 0: server defaults
     bool multi_statements = true;  // COM_SET_OPTION state
     bool gtid_tracking = false;    // the server reports commit GTIDs in OK packets
+    bool unknown = false;          // settings may differ from `signature` (a procedure ran)
   };
   Applied applied;
+  bool called_procedure = false;  // a CALL ran since the last reset
 
   // Statements prepared on this connection, by SQL text: any session that borrows the
   // connection reuses them instead of preparing again. The cache owns every statement

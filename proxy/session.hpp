@@ -40,6 +40,7 @@ struct PreparedStatement {
   struct OnBackend {
     std::uint64_t connection = 0;  // Backend::id() it was prepared on
     std::uint32_t id = 0;          // the server's statement id there
+    bool private_copy = false;     // not the connection's cached statement (see backend_statement)
   };
   std::vector<OnBackend> backends;  // one slot per configured server
   std::optional<std::size_t> long_data_server;  // where SEND_LONG_DATA went
@@ -146,7 +147,7 @@ class Session {
   awaitable<Next> forward(const protocol::Packet& cmd, protocol::Bytes payload, std::size_t server,
                           const routing::Classification* statement, bool may_retry);
   awaitable<Next> relay_response(Backend& backend, protocol::ResponseKind kind, std::size_t server,
-                                 bool& lost_before_reply);
+                                 bool several_oks, bool& lost_before_reply);
   awaitable<bool> relay_local_infile(Backend& backend);
   awaitable<Next> backend_lost(std::size_t server, std::uint8_t next_seq, bool mid_response);
   void close_backend(std::size_t server);
@@ -170,9 +171,12 @@ class Session {
   void forget_statements();
   awaitable<void> cache_statement(Backend& backend, const std::string& sql, std::uint32_t id);
   awaitable<void> close_backend_statement(Backend& backend, std::uint32_t id);
+  // Whether another of this session's statements runs as server statement `id` there.
+  bool shared_in_session(const PreparedStatement& stmt, std::uint64_t connection, std::uint32_t id) const;
   bool server_knows_types(Backend& backend, const PreparedStatement& stmt, std::uint32_t id) const;
   Backend::CachedStatement* backend_cached(std::size_t server, const PreparedStatement& stmt, std::uint32_t id);
   void update_statement_holds();
+  bool holds_private_copy(const Backend& backend) const;
 
   // Deadlines only ever move later, so the watchdog never needs to be woken early.
   void set_deadline(std::chrono::milliseconds d) { deadline_ = Clock::now() + d; }
@@ -218,6 +222,7 @@ class Session {
   std::uint64_t signature_ = 0;      // of replay_; 0 when empty (server defaults)
   bool unrecorded_settings_ = false; // see note_unrecorded_settings
   bool statement_holds_ = false;      // see update_statement_holds
+  bool private_copies_ = false;       // some statement has a private copy on a connection
   // The last statement left something only its connection can answer for (warnings,
   // LAST_INSERT_ID, FOUND_ROWS): keep the connection until the next statement.
   bool sticky_ = false;

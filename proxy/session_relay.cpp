@@ -103,11 +103,13 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
 // option. Costs round trips only when the connection differs from the session.
 awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
   auto& applied = backend.applied;
-  if (applied.signature != signature_) {
-    if (applied.signature != 0) {
+  if (applied.signature != signature_ || applied.unknown) {
+    if (applied.signature != 0 || applied.unknown) {
       // Another session's variables: back to the server's defaults first.
       if (auto err = co_await run_hidden(backend, pr::Command::reset_connection, {})) co_return err;
       applied.signature = 0;
+      applied.unknown = false;
+      backend.called_procedure = false;
       applied.gtid_tracking = false;
       backend.statements.clear();
       // The reset keeps the database but sets character_set_database and
@@ -142,6 +144,15 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
 void Session::release_backends() {
   for (std::size_t i = 0; i < backends_.size(); ++i) {
     if (!backends_[i]) continue;
+    // A stored procedure may have changed settings nobody recorded: the next session to
+    // borrow the connection resets it first.
+    if (backends_[i]->called_procedure) backends_[i]->applied.unknown = true;
+    // Private statement copies are known to this session only: the connection goes with it
+    // (rare: the same text prepared twice by one session).
+    if (private_copies_ && holds_private_copy(*backends_[i])) {
+      close_backend(i);
+      continue;
+    }
     const PoolKey key = pool_key(i);
     worker_.pool->remember(key, login_);
     worker_.pool->give(key, std::move(backends_[i]));
@@ -235,7 +246,13 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
       lost_before_reply = true;
       next = Next::end;
     } else if (shape.has_response) {
-      next = co_await relay_response(*backend, shape.kind, server, lost_before_reply);
+      // Several statements in one command (a multi-statement, a procedure) may each commit:
+      // every OK of the response is looked at, not only the last.
+      if (statement != nullptr && statement->cls == routing::StatementClass::Call) backend->called_procedure = true;
+      const bool several_oks = statement != nullptr &&
+                               (statement->has(routing::flag::MultiStatement) ||
+                                statement->cls == routing::StatementClass::Call);
+      next = co_await relay_response(*backend, shape.kind, server, several_oks, lost_before_reply);
     }
     --worker_.outstanding[server];
     running_->store(0, std::memory_order_release);
@@ -259,14 +276,14 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
 // Relays one response. A backend lost before any byte reached the client is closed and
 // reported through `lost_before_reply` (no ERR sent yet), so forward() can decide.
 awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseKind kind, std::size_t server,
-                                                 bool& lost_before_reply) {
+                                                 bool several_oks, bool& lost_before_reply) {
   auto& reader = backend.reader();
   // The backend tracks session state for causeway (commit GTIDs) although this client did
   // not ask for it: every OK is held back at the tracker until it is whole, and one that
   // carries state reaches the client rewritten without it.
   stripping_ = (backend.caps() & pr::cap::session_track) && !(client_caps_ & pr::cap::session_track);
   tracker_caps_ = backend.caps();
-  tracker_.start(kind, tracker_caps_, stripping_);
+  tracker_.start(kind, tracker_caps_, stripping_ || (several_oks && backend.applied.gtid_tracking));
   bool sent_any = false;
   bool need_more = false;
   for (;;) {
@@ -308,8 +325,8 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
         pr::OkPacket ok;
         const bool state = !pr::decode_ok(payload, backend.caps(), ok) &&
                            (ok.status_flags & pr::status::session_state_changed) != 0;
-        if (state) {
-          note_commit_gtid(backend, ok.session_state);
+        if (state) note_commit_gtid(backend, ok.session_state);
+        if (state && stripping_) {
           ok_rewrite_.clear();
           const std::size_t header = pr::begin_packet(ok_rewrite_);
           if (pr::strip_session_state(payload, backend.caps(), ok_rewrite_)) {
@@ -446,6 +463,15 @@ void Session::close_backend(std::size_t server) {
     if (stmt->long_data_server == server) stmt->long_data_server.reset();
   }
   update_statement_holds();
+}
+
+bool Session::holds_private_copy(const Backend& backend) const {
+  for (const auto& [sid, stmt] : statements_) {
+    for (const auto& on : stmt->backends) {
+      if (on.private_copy && on.connection == backend.id()) return true;
+    }
+  }
+  return false;
 }
 
 void Session::close_backends() {

@@ -53,7 +53,13 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
   stmt->num_params = tracker_.prepare_ok().num_params;
   if (stmt->backends.size() <= server) stmt->backends.resize(backends_.size());  // slots added by a reload
   Backend& backend = *backends_[server];
-  if (const auto* cached = backend.cached_statement(stmt->sql); cached && cached->id != prepared_backend_id_) {
+  const auto* cached = backend.cached_statement(stmt->sql);
+  if (cached && cached->id != prepared_backend_id_ && shared_in_session(*stmt, backend.id(), cached->id)) {
+    // The session prepared the same text before: each statement keeps its own server
+    // statement (cursors and long data live on it).
+    stmt->backends[server] = {backend.id(), prepared_backend_id_, true};
+    private_copies_ = true;
+  } else if (cached && cached->id != prepared_backend_id_) {
     // Already prepared there (by an earlier session): keep that one, drop the new copy.
     stmt->backends[server] = {backend.id(), cached->id};
     co_await close_backend_statement(backend, prepared_backend_id_);
@@ -66,12 +72,16 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
 }
 
 // The statement's id on this backend connection: cached there (by this session or another
-// in the same state), else prepared there now.
+// in the same state), else prepared there now. Within one session no two statements share
+// a server statement, even with the same text: a cursor or long data lives on it, so a
+// second one gets a private copy, closed with the statement (or with the connection).
 awaitable<std::optional<std::uint32_t>> Session::backend_statement(PreparedStatement& stmt, std::size_t server,
                                                                    Backend& backend, std::uint8_t err_seq) {
   if (stmt.backends.size() <= server) stmt.backends.resize(backends_.size());  // slots added by a reload
   auto& on = stmt.backends[server];
-  if (const auto* cached = backend.cached_statement(stmt.sql)) {
+  const auto* cached = backend.cached_statement(stmt.sql);
+  if (on.connection == backend.id() && (on.private_copy || (cached != nullptr && cached->id == on.id))) co_return on.id;
+  if (cached != nullptr && !shared_in_session(stmt, backend.id(), cached->id)) {
     on = {backend.id(), cached->id};
     co_return on.id;
   }
@@ -79,9 +89,24 @@ awaitable<std::optional<std::uint32_t>> Session::backend_statement(PreparedState
     co_await send_err(err_seq, *err);
     co_return std::nullopt;
   }
-  on = {backend.id(), hidden_tracker_.prepare_ok().statement_id};
-  co_await cache_statement(backend, stmt.sql, on.id);
+  if (cached != nullptr) {
+    on = {backend.id(), hidden_tracker_.prepare_ok().statement_id, true};
+    private_copies_ = true;
+  } else {
+    on = {backend.id(), hidden_tracker_.prepare_ok().statement_id};
+    co_await cache_statement(backend, stmt.sql, on.id);
+  }
   co_return on.id;
+}
+
+bool Session::shared_in_session(const PreparedStatement& stmt, std::uint64_t connection, std::uint32_t id) const {
+  for (const auto& [sid, other] : statements_) {
+    if (other.get() == &stmt) continue;
+    for (const auto& on : other->backends) {
+      if (on.connection == connection && on.id == id) return true;
+    }
+  }
+  return false;
 }
 
 // COM_STMT_CLOSE for a statement id on a backend (no response comes).

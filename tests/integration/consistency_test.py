@@ -15,6 +15,7 @@ import sys
 import threading
 
 import pymysql
+import pymysql.constants
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 from cwproc import Causeway, wait_until  # noqa: E402
@@ -124,6 +125,20 @@ def waits_for_a_lagging_replica(port):
         name, count = cur.fetchone()
         check("a read waits for a lagging replica to apply the session's write", name in REPLICAS and count >= 1,
               "%s saw %s rows" % (name, count))
+
+        # Several statements in one command each answer with their own OK: the commit GTID
+        # of a write in the middle counts too (a client with CLIENT_SESSION_TRACK, as
+        # libmariadb and mysql2 are, gets the OKs as they are).
+        multi = app(port, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS | (1 << 23))
+        mcur = multi.cursor()
+        mcur.execute("SELECT 1; INSERT INTO ct_rows (v) VALUES (77); SELECT 2")
+        while mcur.nextset():
+            pass
+        mcur.execute("SELECT name, (SELECT COUNT(*) FROM ct_rows WHERE v = 77) FROM whoami")
+        name, count = mcur.fetchone()
+        check("a write inside a multi-statement is seen by the session's next read", count == 1,
+              "%s saw %s rows" % (name, count))
+        multi.close()
 
         other = app(port)
         ocur = other.cursor()

@@ -163,6 +163,57 @@ def procedure_with_cursor(port):
     check("the pooled connections stay usable after it", new_sessions(port, "SELECT 'next'") == {"next"})
 
 
+def fetch_strings(raw, stmt_id, n):
+    """COM_STMT_FETCH of n rows of a one-VARCHAR-column cursor; the values."""
+    raw.command(0x1C, struct.pack("<II", stmt_id, n))
+    values = []
+    while True:
+        p = raw.read_packet()
+        if mysqlraw.is_eof(p):
+            return values
+        if mysqlraw.is_err(p):
+            raise mysqlraw.ServerError(mysqlraw.Err(p))
+        n_len, pos = mysqlraw.lenenc_int(p, 2)
+        values.append(p[pos:pos + n_len].decode())
+
+
+def same_text_statements(port):
+    # Drivers prepare the same text again (nested loops, statement caches per connection):
+    # each client statement must keep its own cursor.
+    c = app(port)
+    c.cursor().execute("CREATE TABLE IF NOT EXISTS ss_twin (s VARCHAR(8))")
+    c.cursor().execute("DELETE FROM ss_twin")
+    c.cursor().execute("INSERT INTO ss_twin VALUES ('a'), ('b'), ('c'), ('d'), ('e')")
+    c.close()
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+    sql = "SELECT s FROM ss_twin ORDER BY s"
+    a, ncols, _ = raw.prepare(sql)
+    b, _, _ = raw.prepare(sql)
+    raw.command(mysqlraw.COM_STMT_EXECUTE, struct.pack("<IBI", a, 1, 1))  # a cursor
+    for _ in range(ncols + 2):  # column count, definitions, EOF
+        raw.read_packet()
+    first = fetch_strings(raw, a, 1)
+    others = raw.execute_first_column(b)
+    rest = fetch_strings(raw, a, 10)
+    check("two statements with the same text keep their own cursors",
+          first == ["a"] and others == ["a", "b", "c", "d", "e"] and rest == ["b", "c", "d", "e"],
+          "first %s, other statement %s, rest %s" % (first, others, rest))
+    raw.command(mysqlraw.COM_STMT_CLOSE, struct.pack("<I", a))
+    check("closing one leaves the other", raw.execute_first_column(b) == ["a", "b", "c", "d", "e"])
+    raw.close()
+
+
+def procedure_settings(port):
+    d = direct(PRIMARY_PORT)
+    d.cursor().execute("CREATE OR REPLACE PROCEDURE demo.ss_settz() SET SESSION time_zone = '+05:00'")
+    d.close()
+    c = app(port)
+    c.cursor().execute("CALL ss_settz()")
+    c.close()
+    check("settings a procedure changed do not reach the next sessions",
+          new_sessions(port, "SELECT @@time_zone") == {"SYSTEM"})
+
+
 def prepared_statements_do_not_pile_up(port):
     def counts():
         out = []
@@ -295,7 +346,8 @@ def main():
     proxy = Causeway("pool:\n  max_connections_per_server: 2\nworkers: 1\n", users=[OTHER])
     try:
         for case in (set_session_transaction, prepared_set, multi_statement_set, repeated_set, cursor_on_replica,
-                     procedure_with_cursor, prepared_statements_do_not_pile_up, reset_keeps_database_charset,
+                     procedure_with_cursor, same_text_statements, procedure_settings,
+                     prepared_statements_do_not_pile_up, reset_keeps_database_charset,
                      pooled_connection_closed_by_server):
             print("--", case.__name__, flush=True)
             run_case(case, proxy.port)
