@@ -448,6 +448,14 @@ awaitable<bool> Session::on_kill(std::uint32_t id, bool query_only) {
   co_return co_await send_ok(1);
 }
 
+// KILL [QUERY|CONNECTION] naming one of causeway's own connection ids, alone: causeway
+// carries it out (on_kill); any other KILL goes to a server.
+bool Session::names_causeway_session(const routing::Classification& c) {
+  return (c.action == routing::StatementAction::KillQuery || c.action == routing::StatementAction::KillConnection) &&
+         c.kill_id >= Services::first_connection_id && c.kill_id <= UINT32_MAX &&
+         !c.has(routing::flag::MultiStatement);
+}
+
 awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   const std::string_view sql = pr::as_string_view(cmd.payload.subspan(1));
   const routing::Classification c = routing::classify(sql);
@@ -457,10 +465,8 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
     sticky_ = false;
     if (may_release()) release_backends();
   }
-  if ((c.action == routing::StatementAction::KillQuery || c.action == routing::StatementAction::KillConnection) &&
-      c.kill_id >= Services::first_connection_id && c.kill_id <= UINT32_MAX && !c.has(routing::flag::MultiStatement)) {
+  if (names_causeway_session(c))
     co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id), c.action == routing::StatementAction::KillQuery);
-  }
   if (c.cls == routing::StatementClass::Session && c.action == routing::StatementAction::Set) {
     if (const auto setting = routing::parse_consistency_setting(sql); setting.matched)
       co_return co_await on_set_consistency(setting);

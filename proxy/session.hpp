@@ -45,6 +45,7 @@ struct PreparedStatement {
   std::vector<OnBackend> backends;  // one slot per configured server
   std::optional<std::size_t> long_data_server;  // where SEND_LONG_DATA went
   std::optional<std::size_t> cursor_server;     // where an open cursor lives
+  bool local_kill = false;  // KILL of a causeway connection id: prepared and run by causeway
 };
 
 class Session {
@@ -92,6 +93,7 @@ class Session {
   awaitable<bool> on_command(const protocol::Packet& cmd);
   awaitable<bool> on_query(const protocol::Packet& cmd);
   awaitable<bool> on_kill(std::uint32_t id, bool query_only);
+  static bool names_causeway_session(const routing::Classification& c);
   awaitable<bool> on_session_command(const protocol::Packet& cmd);
   awaitable<bool> change_user(const protocol::Packet& cmd);
   routing::Decision route(const routing::Request& request);

@@ -31,6 +31,16 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
   stmt->sql.assign(pr::as_string_view(cmd.payload.subspan(1)));
   stmt->classification = routing::classify(stmt->sql);
   stmt->backends.resize(backends_.size());
+  if (names_causeway_session(stmt->classification)) {
+    // No server knows the id: the statement exists here only (PREPARE_OK without params
+    // or columns) and its execute is the KILL (DBD::mysql with server-side prepare).
+    const std::uint32_t id = next_statement_id_++;
+    stmt->local_kill = true;
+    statements_.emplace(id, std::move(stmt));
+    out_.assign({pr::ok_header, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+    pr::write_statement_id(out_, id);
+    co_return co_await send_client(1, out_);
+  }
   Routed r;
   route_sql(stmt->classification, stmt->sql, r);
   if (r.decision.reason == routing::Reason::RuleReject) co_return co_await send_reject(r);
@@ -176,6 +186,25 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
     co_return co_await send_err(1, unknown_statement(id, where));
   }
   PreparedStatement& stmt = *it->second;
+
+  if (stmt.local_kill) {
+    const auto& c = stmt.classification;
+    switch (command) {
+      case pr::Command::stmt_close:
+        statements_.erase(it);
+        co_return true;
+      case pr::Command::stmt_execute:
+        co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id),
+                                   c.action == routing::StatementAction::KillQuery);
+      case pr::Command::stmt_reset:
+        co_return co_await send_ok(1);
+      case pr::Command::stmt_fetch:
+        co_return co_await send_err(1, pr::make_err(pr::er::stmt_has_no_open_cursor, "HY000",
+                                                    fmt::format("The statement ({}) has no open cursor.", id)));
+      default:
+        co_return true;  // long data for a statement without parameters: nothing to do
+    }
+  }
 
   if (command == pr::Command::stmt_close) {
     // Statements stay prepared in the connections' caches for the next session; a copy

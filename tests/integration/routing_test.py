@@ -224,6 +224,28 @@ def run(port):
         check("and kills that server connection", e.args[0] in (2013, 2006, 1927), str(e.args))
     check("the session that sent it goes on", one(cur, "SELECT 11") == 11)
 
+    # A KILL of a causeway id sent as a prepared statement (DBD::mysql with server-side
+    # prepare): causeway prepares and runs it itself.
+    target = app(port)
+    tid = target.thread_id()
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+    sid, ncols, nparams = raw.prepare("KILL CONNECTION %d" % tid)
+    check("KILL of a causeway id prepares (no parameters, no columns)", (ncols, nparams) == (0, 0))
+    raw.command(mysqlraw.COM_STMT_EXECUTE, struct.pack("<IBI", sid, 0, 1))
+    check("and its execute kills the session", mysqlraw.is_ok(raw.read_packet()))
+    try:
+        one(target.cursor(), "SELECT 12")
+        check("the prepared KILL closed the named session", False, "it still answers")
+    except pymysql.MySQLError as e:
+        check("the prepared KILL closed the named session", e.args[0] in (2013, 2006, 1927), str(e.args))
+    sid, _, _ = raw.prepare("KILL QUERY %d" % (2 ** 31 + 999998))
+    raw.command(mysqlraw.COM_STMT_EXECUTE, struct.pack("<IBI", sid, 0, 1))
+    p = raw.read_packet()
+    check("a prepared KILL of an unknown causeway id gets 1094",
+          mysqlraw.is_err(p) and mysqlraw.Err(p).code == 1094, repr(p[:40]))
+    check("the session goes on", raw.query("SELECT 13") == [(b"13",)])
+    raw.close()
+
     # A broken replica leaves rotation and its readers see no errors.
     broken = "replica1"
     admin = direct(REPLICA_PORTS[0])
