@@ -234,6 +234,7 @@ class Session {
 
   std::unordered_map<std::uint32_t, std::unique_ptr<PreparedStatement>> statements_;
   std::uint32_t next_statement_id_ = 1;
+  std::optional<std::uint32_t> last_prepared_;  // the last COM_STMT_PREPARE's, if it succeeded
 
   enum class Phase { handshake, idle, busy };
   Phase phase_ = Phase::handshake;

@@ -27,6 +27,7 @@ pr::ErrPacket unknown_statement(std::uint32_t id, const char* where) {
 }  // namespace
 
 awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
+  last_prepared_.reset();
   auto stmt = std::make_unique<PreparedStatement>();
   stmt->sql.assign(pr::as_string_view(cmd.payload.subspan(1)));
   stmt->classification = routing::classify(stmt->sql);
@@ -37,6 +38,7 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
     const std::uint32_t id = next_statement_id_++;
     stmt->local_kill = true;
     statements_.emplace(id, std::move(stmt));
+    last_prepared_ = id;
     out_.assign({pr::ok_header, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
     pr::write_statement_id(out_, id);
     co_return co_await send_client(1, out_);
@@ -78,6 +80,7 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
     co_await cache_statement(backend, stmt->sql, prepared_backend_id_);
   }
   statements_.emplace(id, std::move(stmt));
+  last_prepared_ = id;
   co_return true;
 }
 
@@ -169,6 +172,7 @@ void Session::update_statement_holds() {
 
 void Session::forget_statements() {
   statements_.clear();
+  last_prepared_.reset();
   statement_holds_ = false;
 }
 
@@ -176,6 +180,11 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   const auto command = static_cast<pr::Command>(cmd.payload[0]);
   std::uint32_t id = 0;
   const bool has_id = pr::read_statement_id(cmd.payload, id);
+  // MariaDB: id 0xffffffff names the statement the last COM_STMT_PREPARE made, so a
+  // client can send PREPARE and EXECUTE (and long data) without waiting in between
+  // (Connector/J, the Node connector).
+  constexpr std::uint32_t last_prepared = 0xffffffff;
+  if (has_id && id == last_prepared && last_prepared_) id = *last_prepared_;
   auto it = has_id ? statements_.find(id) : statements_.end();
   if (it == statements_.end()) {
     // Servers answer nothing to CLOSE and SEND_LONG_DATA, even for unknown ids.

@@ -203,6 +203,38 @@ def same_text_statements(port):
     raw.close()
 
 
+def pipelined_prepare_execute(port):
+    # MariaDB connectors (Connector/J, Node) send PREPARE and EXECUTE of statement id
+    # 0xffffffff ("the one just prepared") together, without waiting for the PREPARE_OK.
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+
+    def frame(payload):
+        return struct.pack("<I", len(payload))[:3] + b"\x00" + payload
+
+    raw.send_raw(frame(b"\x16SELECT s FROM ss_twin WHERE s < 'c' ORDER BY s") +
+                 frame(b"\x17" + struct.pack("<IBI", 0xFFFFFFFF, 0, 1)))
+    prepare_ok = raw.read_packet()
+    ncols = struct.unpack_from("<H", prepare_ok, 5)[0]
+    for _ in range(ncols + 1):  # column definitions, EOF
+        raw.read_packet()
+    first = raw.read_packet()
+    check("an execute of the statement just prepared, sent with the PREPARE, runs it",
+          prepare_ok[:1] == b"\x00" and first[:1] == b"\x01", repr(first[:40]))
+    if first[:1] == b"\x01":
+        for _ in range(ncols + 1):
+            raw.read_packet()
+        values = []
+        while True:
+            p = raw.read_packet()
+            if mysqlraw.is_eof(p):
+                break
+            n, pos = mysqlraw.lenenc_int(p, 2)
+            values.append(p[pos:pos + n].decode())
+        check("and returns its rows", values == ["a", "b"], repr(values))
+    check("the session goes on", raw.query("SELECT 14") == [(b"14",)])
+    raw.close()
+
+
 def procedure_settings(port):
     d = direct(PRIMARY_PORT)
     d.cursor().execute("CREATE OR REPLACE PROCEDURE demo.ss_settz() SET SESSION time_zone = '+05:00'")
@@ -346,7 +378,7 @@ def main():
     proxy = Causeway("pool:\n  max_connections_per_server: 2\nworkers: 1\n", users=[OTHER])
     try:
         for case in (set_session_transaction, prepared_set, multi_statement_set, repeated_set, cursor_on_replica,
-                     procedure_with_cursor, same_text_statements, procedure_settings,
+                     procedure_with_cursor, same_text_statements, pipelined_prepare_execute, procedure_settings,
                      prepared_statements_do_not_pile_up, reset_keeps_database_charset,
                      pooled_connection_closed_by_server):
             print("--", case.__name__, flush=True)
