@@ -54,6 +54,7 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
   auto& pool = *worker_.pool;
   const auto timeout = runtime_->config->timeouts.backend_connect;
   const auto deadline = Clock::now() + timeout;
+  bool made_room = false;  // an idle connection was closed for the server's max_connections
   for (int replaced = 0;;) {
     bool pooled = false;
     while (!slot) {
@@ -65,9 +66,18 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
       if (!pool.at_limit(server) || pool.evict_idle(server)) {
         if (auto err = co_await open_backend(server, login_, slot)) {
           // The server's own max_connections: idle connections of other users or
-          // capability sets make room.
-          if (err->from_server && err->err.code == pr::er::con_count && ++replaced < 8 && pool.evict_idle(server))
-            continue;
+          // capability sets make room. The server frees a slot only once it has handled
+          // the close, so the login is retried after a short, growing pause.
+          if (err->from_server && err->err.code == pr::er::con_count && ++replaced < 8) {
+            made_room = pool.evict_idle(server) || made_room;
+            if (made_room) {
+              asio::steady_timer pause(worker_.ctx);
+              pause.expires_after(std::chrono::milliseconds(5 << replaced));
+              boost::system::error_code ec;
+              co_await pause.async_wait(use_ec(ec));
+              continue;
+            }
+          }
           error = err->err;
           co_return nullptr;
         }
