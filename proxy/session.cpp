@@ -481,7 +481,7 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   const Next next = co_await forward(cmd, cmd.payload, *server, &c, may_retry);
   if (next == Next::end) co_return false;
   if (c.has(routing::flag::MultiStatement) && routing::changes_session_settings(c)) {
-    note_unrecorded_settings(*state_.last_server);
+    if (state_.last_server) note_unrecorded_settings(*state_.last_server);
   } else if (!tracker_.ended_with_error()) {
     record_session_statement(c, sql);
   }
@@ -501,7 +501,8 @@ void Session::note_unrecorded_settings(std::size_t server) {
 void Session::record_session_statement(const routing::Classification& c, std::string_view sql) {
   if (c.action == routing::StatementAction::Use) {
     schema_ = std::string(c.object);
-    backends_[state_.last_server.value_or(0)]->applied.schema = schema_;
+    if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
+      backends_[*last]->applied.schema = schema_;
     return;
   }
   if (c.has(routing::flag::MultiStatement)) return;
@@ -557,7 +558,7 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
     forget_statements();
   }
   if (co_await forward(cmd, cmd.payload, server, nullptr, false) == Next::end) co_return false;
-  if (tracker_.ended_with_error()) co_return true;
+  if (tracker_.ended_with_error() || !backends_[server]) co_return true;
   Backend& backend = *backends_[server];
   switch (command) {
     case pr::Command::init_db:

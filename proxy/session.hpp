@@ -179,6 +179,7 @@ class Session {
   Backend::CachedStatement* backend_cached(std::size_t server, const PreparedStatement& stmt, std::uint32_t id);
   void update_statement_holds();
   bool holds_private_copy(const Backend& backend) const;
+  bool holds_statement_state(const Backend& backend) const;
 
   // Deadlines only ever move later, so the watchdog never needs to be woken early.
   void set_deadline(std::chrono::milliseconds d) { deadline_ = Clock::now() + d; }

@@ -114,7 +114,10 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
 awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
   auto& applied = backend.applied;
   if (applied.signature != signature_ || applied.unknown) {
-    if (applied.signature != 0 || applied.unknown) {
+    // A connection holding one of this session's cursors or pending long data has only
+    // ever carried this session's settings: replaying the list brings it up to date, and
+    // a reset would destroy the cursor.
+    if ((applied.signature != 0 || applied.unknown) && !holds_statement_state(backend)) {
       // Another session's variables: back to the server's defaults first.
       if (auto err = co_await run_hidden(backend, pr::Command::reset_connection, {})) co_return err;
       applied.signature = 0;
@@ -122,13 +125,23 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
       backend.called_procedure = false;
       applied.gtid_tracking = false;
       backend.statements.clear();
+      // The server dropped this session's private statement copies there too.
+      for (auto& [sid, stmt] : statements_) {
+        for (auto& on : stmt->backends) {
+          if (on.connection == backend.id()) on = {};
+        }
+      }
       // The reset keeps the database but sets character_set_database and
       // collation_database to the server's defaults: select it again below.
       applied.schema.clear();
     }
+    // Until the whole list went through the connection's settings are nobody's: a failed
+    // replay leaves it to be reset before any other use.
+    applied.unknown = true;
     for (const auto& sql : replay_) {
       if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
     }
+    applied.unknown = false;
     applied.signature = signature_;
   }
   if (!schema_.empty() && applied.schema != schema_) {
@@ -244,6 +257,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
         server = routing::primary_index(*worker_.topology);
         continue;
       }
+      tracker_.end_unsent();
       co_return co_await send_err(1, *error) ? Next::proceed : Next::end;
     }
     ++worker_.outstanding[server];  // indexed again after the response: a reload may grow it
@@ -419,6 +433,7 @@ awaitable<Session::Next> Session::backend_lost(std::size_t server, std::uint8_t 
   // pools know how to handle (an ERR may not carry a client-range code). The same
   // mid-packet, where there is no clean place for an ERR anyway.
   if (state_lost || mid_response) co_return Next::end;
+  tracker_.end_unsent();  // whatever the statement did, its outcome is an error
   const bool sent = co_await send_err(
       next_seq, pr::make_err(pr::er::net_read_error, "08S01",
                              fmt::format("causeway: lost connection to backend '{}' ({}:{}) during query; the "
@@ -473,6 +488,16 @@ void Session::close_backend(std::size_t server) {
     if (stmt->long_data_server == server) stmt->long_data_server.reset();
   }
   update_statement_holds();
+}
+
+bool Session::holds_statement_state(const Backend& backend) const {
+  if (!statement_holds_) return false;
+  for (const auto& [sid, stmt] : statements_) {
+    for (const auto server : {stmt->cursor_server, stmt->long_data_server}) {
+      if (server && *server < backends_.size() && backends_[*server].get() == &backend) return true;
+    }
+  }
+  return false;
 }
 
 bool Session::holds_private_copy(const Backend& backend) const {

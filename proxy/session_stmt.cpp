@@ -92,8 +92,13 @@ awaitable<std::optional<std::uint32_t>> Session::backend_statement(PreparedState
                                                                    Backend& backend, std::uint8_t err_seq) {
   if (stmt.backends.size() <= server) stmt.backends.resize(backends_.size());  // slots added by a reload
   auto& on = stmt.backends[server];
+  if (on.connection == backend.id()) {
+    // Still prepared there: a server statement keeps the schema it was prepared in, as
+    // the client expects, even if the connection has moved on since.
+    const auto it = backend.statements.find(stmt.sql);
+    if (on.private_copy || (it != backend.statements.end() && it->second.id == on.id)) co_return on.id;
+  }
   const auto* cached = backend.cached_statement(stmt.sql);
-  if (on.connection == backend.id() && (on.private_copy || (cached != nullptr && cached->id == on.id))) co_return on.id;
   if (cached != nullptr && !shared_in_session(stmt, backend.id(), cached->id)) {
     on = {backend.id(), cached->id};
     co_return on.id;
@@ -223,12 +228,14 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
       if (!b || stmt.backends[s].connection != b->id()) continue;
       auto cached = b->statements.find(stmt.sql);
       const bool shared = cached != b->statements.end() && cached->second.id == stmt.backends[s].id;
-      if (shared && stmt.cursor_server != s) continue;
+      // A shared statement stays for the next session unless this one left state on it.
+      if (shared && stmt.cursor_server != s && stmt.long_data_server != s) continue;
       if (shared) b->statements.erase(cached);
       rewrite_.assign(cmd.payload.begin(), cmd.payload.end());
       pr::write_statement_id(rewrite_, stmt.backends[s].id);
       co_await write_packet(*b, cmd, rewrite_);  // no response; a failure shows on next use
     }
+    if (last_prepared_ == id) last_prepared_.reset();
     statements_.erase(it);
     update_statement_holds();
     co_return true;

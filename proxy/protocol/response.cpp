@@ -27,7 +27,7 @@ bool decode_ok_fixed_fields(Bytes payload, std::uint16_t& status_flags, std::uin
 ResponseShape response_shape(Command cmd, Bytes payload) {
   // COM_STMT_EXECUTE: command, statement id (4), flags: a cursor type in the flags.
   constexpr std::size_t flags_at = 5;
-  constexpr std::uint8_t cursor_types = 0x03;  // CURSOR_TYPE_READ_ONLY | CURSOR_TYPE_FOR_UPDATE
+  constexpr std::uint8_t cursor_types = 0x01;  // CURSOR_TYPE_READ_ONLY: the only type servers open
   switch (cmd) {
     case Command::quit:
     case Command::stmt_close:

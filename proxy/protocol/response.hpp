@@ -86,6 +86,13 @@ class ResponseTracker {
 
   // What the response said, valid once done().
   bool ended_with_error() const { return ended_with_error_; }
+  // The command never reached a server (causeway answered it with an ERR itself): the
+  // response counts as an error, with no status flags.
+  void end_unsent() {
+    start(ResponseKind::single, caps_);
+    ended_with_error_ = true;
+    state_ = State::done;
+  }
   std::uint16_t error_code() const { return error_code_; }
   std::uint16_t status_flags() const { return status_flags_; }
   // Whether this response carried server status (an OK or EOF); PREPARE_OK, ERR and

@@ -235,6 +235,48 @@ def pipelined_prepare_execute(port):
     raw.close()
 
 
+def cursor_survives_new_settings(port):
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+    raw.query("SET NAMES utf8mb4")  # the session has settings of its own
+    sid, ncols, _ = raw.prepare("SELECT s FROM ss_twin ORDER BY s")
+    raw.command(mysqlraw.COM_STMT_EXECUTE, struct.pack("<IBI", sid, 1, 1))
+    for _ in range(ncols + 2):
+        raw.read_packet()
+    first = fetch_strings(raw, sid, 1)
+    raw.query("SET SESSION sql_mode = 'ANSI_QUOTES'")  # runs elsewhere; the cursor's connection lags
+    raw.query("SELECT name FROM whoami")
+    rest = fetch_strings(raw, sid, 10)
+    check("an open cursor survives a later SET of its session", first == ["a"] and rest == ["b", "c", "d", "e"],
+          "first %s, rest %s" % (first, rest))
+    raw.close()
+
+
+def long_data_stays_with_its_session(port):
+    c = app(port)
+    c.cursor().execute("CREATE TABLE IF NOT EXISTS ss_ld (v VARCHAR(16))")
+    c.cursor().execute("DELETE FROM ss_ld")
+    c.close()
+    sql = "INSERT INTO ss_ld VALUES (?)"
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+    sid, _, _ = raw.prepare(sql)
+    raw.command(0x18, struct.pack("<IH", sid, 0) + b"secret")  # COM_STMT_SEND_LONG_DATA, no reply
+    raw.command(mysqlraw.COM_STMT_CLOSE, struct.pack("<I", sid))
+    raw.close()
+    for value in ("mine", "ours"):
+        raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo")
+        sid, _, _ = raw.prepare(sql)
+        p = execute_with_string(raw, sid, value)
+        check("an execute after another session closed the same statement with long data succeeds",
+              mysqlraw.is_ok(p), repr(p[:40]))
+        raw.close()
+    c = app(port)
+    cur = c.cursor()
+    cur.execute("SELECT v FROM ss_ld ORDER BY v")
+    rows = [r[0] for r in cur.fetchall()]
+    check("it inserts its own value, never the other session's long data", rows == ["mine", "ours"], repr(rows))
+    c.close()
+
+
 def procedure_settings(port):
     d = direct(PRIMARY_PORT)
     d.cursor().execute("CREATE OR REPLACE PROCEDURE demo.ss_settz() SET SESSION time_zone = '+05:00'")
@@ -366,6 +408,26 @@ def run_case(case, port):
         check("%s runs to its end" % case.__name__, False, repr(e))
 
 
+def command_without_a_backend(port):
+    """COM_INIT_DB / USE / COM_RESET_CONNECTION that causeway cannot send anywhere (the only
+    connection to the primary is busy): an ERR, and causeway goes on."""
+    waiting = app(port)  # logged in first: its connection went back to the pool
+    holder = app(port)
+    holder.cursor().execute("BEGIN")
+    one(holder.cursor(), "SELECT COUNT(*) FROM ss_rows")  # holds the only primary connection
+    for name, action in (("COM_INIT_DB", lambda: waiting.select_db("demo")),
+                         ("USE", lambda: waiting.cursor().execute("USE demo"))):
+        try:
+            action()
+            check("%s without a free backend connection gets an ERR" % name, False, "it succeeded")
+        except pymysql.MySQLError as e:
+            check("%s without a free backend connection gets an ERR" % name, e.args[0] == 1040, str(e.args))
+    holder.cursor().execute("COMMIT")
+    check("and the session goes on once a connection is free", one(waiting.cursor(), "SELECT @@hostname IS NOT NULL") == 1)
+    holder.close()
+    waiting.close()
+
+
 def main():
     create_whoami()
     d = direct(PRIMARY_PORT)
@@ -378,7 +440,8 @@ def main():
     proxy = Causeway("pool:\n  max_connections_per_server: 2\nworkers: 1\n", users=[OTHER])
     try:
         for case in (set_session_transaction, prepared_set, multi_statement_set, repeated_set, cursor_on_replica,
-                     procedure_with_cursor, same_text_statements, pipelined_prepare_execute, procedure_settings,
+                     procedure_with_cursor, same_text_statements, pipelined_prepare_execute,
+                     cursor_survives_new_settings, long_data_stays_with_its_session, procedure_settings,
                      prepared_statements_do_not_pile_up, reset_keeps_database_charset,
                      pooled_connection_closed_by_server):
             print("--", case.__name__, flush=True)
@@ -386,6 +449,14 @@ def main():
     finally:
         status = proxy.stop()
     check("causeway exits 0 after SIGTERM", status == 0, "status %s" % status)
+    proxy = Causeway("pool:\n  max_connections_per_server: 1\nworkers: 1\n",
+                     replace=[(r"timeouts:\n", "timeouts:\n  backend_connect: 1s\n")])
+    try:
+        print("-- command_without_a_backend", flush=True)
+        run_case(command_without_a_backend, proxy.port)
+    finally:
+        status = proxy.stop()
+    check("causeway is still up and exits 0 after SIGTERM", status == 0, "status %s" % status)
     # Its own causeway, pool not limited: the server's limit is the one that bites.
     proxy = Causeway(users=[OTHER])
     try:
