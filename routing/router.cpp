@@ -206,7 +206,16 @@ Decision decide(const Request& req, const SessionState& s, const Topology& t, co
     return {Target::Server, s.transaction_server.value_or(primary_index(t)),
             ro ? Reason::ReadOnlyTransaction : Reason::InTransaction};
   }
-  if (s.pinned()) return {Target::Server, *s.pinned_server, Reason::Pinned};
+  if (s.pinned()) {
+    // State taken on a replica (inside a read-only transaction there) keeps the session's
+    // reads there, but a write never runs on a replica: the primary takes it, as a pooling
+    // proxy's writer connection would (that server does not have the pinned state).
+    const Classification* c = req.statement;
+    const bool writes = c != nullptr && (c->cls == StatementClass::Write || c->cls == StatementClass::Ddl ||
+                                         c->cls == StatementClass::Dcl || c->cls == StatementClass::Call);
+    if (writes && *s.pinned_server != primary_index(t)) return primary(t, Reason::Write);
+    return {Target::Server, *s.pinned_server, Reason::Pinned};
+  }
 
   if (req.hint != nullptr) {
     const RouteHint& h = *req.hint;

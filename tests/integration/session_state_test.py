@@ -277,6 +277,24 @@ def long_data_stays_with_its_session(port):
     c.close()
 
 
+def write_after_state_on_a_replica(port):
+    c = app(port)
+    cur = c.cursor()
+    cur.execute("START TRANSACTION READ ONLY")
+    where = one(cur, "SELECT name FROM whoami")
+    cur.execute("SET @ss_x = 5")  # a user variable on that replica: the session is pinned there
+    cur.execute("COMMIT")
+    check("a read-only transaction runs on a replica", where in REPLICAS, where)
+    try:
+        cur.execute("INSERT INTO ss_rows VALUES (42)")
+        check("a later write goes to the primary, not to the replica holding the session's state",
+              cur.rowcount == 1)
+    except pymysql.MySQLError as e:
+        check("a later write goes to the primary, not to the replica holding the session's state", False, str(e))
+    check("reads stay where the state is", one(cur, "SELECT CONCAT(name, ' ', @ss_x) FROM whoami") == where + " 5")
+    c.close()
+
+
 def procedure_settings(port):
     d = direct(PRIMARY_PORT)
     d.cursor().execute("CREATE OR REPLACE PROCEDURE demo.ss_settz() SET SESSION time_zone = '+05:00'")
@@ -441,7 +459,8 @@ def main():
     try:
         for case in (set_session_transaction, prepared_set, multi_statement_set, repeated_set, cursor_on_replica,
                      procedure_with_cursor, same_text_statements, pipelined_prepare_execute,
-                     cursor_survives_new_settings, long_data_stays_with_its_session, procedure_settings,
+                     cursor_survives_new_settings, long_data_stays_with_its_session,
+                     write_after_state_on_a_replica, procedure_settings,
                      prepared_statements_do_not_pile_up, reset_keeps_database_charset,
                      pooled_connection_closed_by_server):
             print("--", case.__name__, flush=True)

@@ -286,3 +286,20 @@ TEST_CASE("add_pins pins to the server the first pin names", "[router]") {
   add_pins(s, 0, 0);
   CHECK(s.pinned_server == 1);
 }
+
+TEST_CASE("state pinned on a replica keeps reads there but never takes a write", "[router]") {
+  SessionState s;
+  add_pins(s, pin::UserVariables, 1);  // e.g. SET @x inside START TRANSACTION READ ONLY on replica 1
+  const auto read = route("SELECT @x", s, three_servers());
+  CHECK(read.server == 1);
+  CHECK(read.reason == Reason::Pinned);
+  for (const char* sql : {"INSERT INTO t VALUES (1)", "CREATE TABLE t2 (a INT)", "CALL p()", "GRANT SELECT ON t TO u"}) {
+    INFO(sql);
+    const auto d = route(sql, s, three_servers());
+    CHECK(d.server == 0);
+    CHECK(d.reason == Reason::Write);
+  }
+  SessionState on_primary;
+  add_pins(on_primary, pin::UserVariables, 0);
+  CHECK(route("INSERT INTO t VALUES (1)", on_primary, three_servers()).reason == Reason::Pinned);
+}
