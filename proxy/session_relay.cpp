@@ -369,8 +369,9 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
       close_backend(server);
       co_return Next::end;
     }
-    // The final OK's commit GTID is recorded before the client can learn of the commit.
-    if (!stripping_ && tracker_.done() && tracker_.has_status() &&
+    // The final OK's commit GTID is recorded before the client can learn of the commit
+    // (when every OK is held, it was recorded with the others).
+    if (!stripping_ && !tracker_.holding_oks() && tracker_.done() && tracker_.has_status() &&
         (tracker_.status_flags() & pr::status::session_state_changed))
       capture_commit_gtid(backend);
     if (n > 0 && !co_await write_client(asio::buffer(data.data(), n))) {

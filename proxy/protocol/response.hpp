@@ -70,6 +70,7 @@ class ResponseTracker {
   std::size_t feed(Bytes data);
 
   bool held() const { return held_; }
+  bool holding_oks() const { return hold_; }  // started with hold_oks
   std::size_t held_size() const { return held_ ? held_size_ : 0; }
   Bytes held_payload(Bytes data) const {
     if (!held_ || data.size() < held_size_) return {};
