@@ -169,21 +169,9 @@ cleanup() {
   [[ -z "$checker_pid" ]] || { kill -TERM "$checker_pid" 2>/dev/null; wait "$checker_pid" 2>/dev/null; }
   stop_load
   [[ -z "$cw_pid" ]] || cw_terminate "$cw_pid" "$cw_cfg" 10
-  if ((sandbox_started)) || [[ -e "$sandbox_dir" ]]; then
-    "$repo_root/deploy/sandbox.sh" down --dir "$sandbox_dir" >>"$work/sandbox.log" 2>&1 ||
-      cw_log "sandbox down failed; see $work/sandbox.log"
-  fi
-  # Keep the logs after a failure (not after Ctrl-C / SIGTERM).
-  if ((opt_keep || (rc != 0 && rc != 130 && rc != 143))); then
-    cw_log "work directory kept: $work"
-  else
-    rm -rf "$work"
-  fi
-  exit "$rc"
+  bench_end "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 next_port=$((opt_base_port + 10)) port=""
 
@@ -703,16 +691,7 @@ report=$(
   echo
   counts_table
 )
-echo
-echo "$report"
-if [[ -n "$opt_out" ]]; then
-  printf '%s\n' "$report" >"$opt_out"
-  cw_log "results written to $opt_out"
-fi
-if [[ -n "$opt_raw" ]]; then
-  cp "$raw" "$opt_raw"
-  cw_log "single runs written to $opt_raw"
-fi
+bench_publish "$report"
 if ((failures > 0 || stale_failures > 0)); then
   ((failures == 0)) || cw_log "$failures run(s) failed"
   ((stale_failures == 0)) || cw_log "$stale_failures run(s) that must not read stale data did"

@@ -162,3 +162,44 @@ bench_deltas() {
       }
     }'
 }
+
+# ---------------------------------------------------------------- end of a run
+# What every bench script's EXIT trap (its `cleanup`) ends with, after stopping its own
+# processes: the sandbox down, the work directory removed (kept with --keep and after a
+# failure, not after Ctrl-C / SIGTERM), exit with RC. Reads sandbox_started, sandbox_dir,
+# work and opt_keep.
+bench_end() { # RC
+  local rc=$1
+  if ((sandbox_started)) || [[ -e "$sandbox_dir" ]]; then
+    "$repo_root/deploy/sandbox.sh" down --dir "$sandbox_dir" >>"$work/sandbox.log" 2>&1 ||
+      cw_log "sandbox down failed; see $work/sandbox.log"
+  fi
+  if ((opt_keep || (rc != 0 && rc != 130 && rc != 143))); then
+    cw_log "work directory kept: $work"
+  else
+    rm -rf "$work"
+  fi
+  exit "$rc"
+}
+
+# Runs the script's `cleanup` on exit; Ctrl-C and SIGTERM exit with 130 and 143.
+bench_traps() {
+  trap cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# Prints the report, and writes it (--out) and the single runs (--raw) where asked. Reads
+# opt_out, opt_raw and raw.
+bench_publish() { # REPORT
+  echo
+  echo "$1"
+  if [[ -n "$opt_out" ]]; then
+    printf '%s\n' "$1" >"$opt_out"
+    cw_log "results written to $opt_out"
+  fi
+  if [[ -n "$opt_raw" ]]; then
+    cp "$raw" "$opt_raw"
+    cw_log "single runs written to $opt_raw"
+  fi
+}

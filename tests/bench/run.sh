@@ -137,21 +137,9 @@ cleanup() {
     cw_terminate "${cw_pid[$w]}" "${cw_cfg[$w]}" 10
   done
   [[ -z "$haproxy_pid" ]] || cw_terminate "$haproxy_pid" "$haproxy_cfg" 10
-  if ((sandbox_started)) || [[ -e "$sandbox_dir" ]]; then
-    "$repo_root/deploy/sandbox.sh" down --dir "$sandbox_dir" >>"$work/sandbox.log" 2>&1 ||
-      cw_log "sandbox down failed; see $work/sandbox.log"
-  fi
-  # Keep the logs after a failure (not after Ctrl-C / SIGTERM).
-  if ((opt_keep || (rc != 0 && rc != 130 && rc != 143))); then
-    cw_log "work directory kept: $work"
-  else
-    rm -rf "$work"
-  fi
-  exit "$rc"
+  bench_end "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 # ---------------------------------------------------------------- ports
 
@@ -346,16 +334,7 @@ report=$(
   echo
   table
 )
-echo
-echo "$report"
-if [[ -n "$opt_out" ]]; then
-  printf '%s\n' "$report" >"$opt_out"
-  cw_log "results written to $opt_out"
-fi
-if [[ -n "$opt_raw" ]]; then
-  cp "$raw" "$opt_raw"
-  cw_log "single runs written to $opt_raw"
-fi
+bench_publish "$report"
 if ((failures > 0)); then
   cw_log "$failures run(s) failed; outputs kept in $work"
   exit 1

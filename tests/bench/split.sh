@@ -142,21 +142,9 @@ cleanup() {
   [[ -z "$sysbench_pid" ]] || { kill -TERM "$sysbench_pid" 2>/dev/null; wait "$sysbench_pid" 2>/dev/null; }
   # causeway drains on SIGTERM (shutdown_grace is 2s in the bench config).
   [[ -z "$cw_pid" ]] || cw_terminate "$cw_pid" "$cw_cfg" 10
-  if ((sandbox_started)) || [[ -e "$sandbox_dir" ]]; then
-    "$repo_root/deploy/sandbox.sh" down --dir "$sandbox_dir" >>"$work/sandbox.log" 2>&1 ||
-      cw_log "sandbox down failed; see $work/sandbox.log"
-  fi
-  # Keep the logs after a failure (not after Ctrl-C / SIGTERM).
-  if ((opt_keep || (rc != 0 && rc != 130 && rc != 143))); then
-    cw_log "work directory kept: $work"
-  else
-    rm -rf "$work"
-  fi
-  exit "$rc"
+  bench_end "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 next_port=$((opt_base_port + 10)) port=""
 
@@ -448,16 +436,7 @@ report=$(
   echo
   counts_table
 )
-echo
-echo "$report"
-if [[ -n "$opt_out" ]]; then
-  printf '%s\n' "$report" >"$opt_out"
-  cw_log "results written to $opt_out"
-fi
-if [[ -n "$opt_raw" ]]; then
-  cp "$raw" "$opt_raw"
-  cw_log "single runs written to $opt_raw"
-fi
+bench_publish "$report"
 if ((failures > 0)); then
   cw_log "$failures run(s) failed; outputs kept in $work"
   exit 1
