@@ -216,17 +216,6 @@ count() {
     }' "$1"
 }
 
-# calibrate: the script's own statements per snapshot (the smallest delta of three
-# back-to-back snapshots, counter by counter), before causeway exists.
-calibrate_own() {
-  snapshot "$work/cal0"
-  snapshot "$work/cal1"
-  snapshot "$work/cal2"
-  deltas "$work/cal0" "$work/cal1" >"$work/own.a"
-  deltas "$work/cal1" "$work/cal2" >"$work/own.b"
-  awk '$2 != ".time" { k = $1 " " $2; if (!(k in m) || $3 < m[k]) m[k] = $3 }
-       END { for (k in m) print k, m[k] }' "$work/own.a" "$work/own.b" >"$work/own"
-}
 cw_log "measuring the status queries' own statements"
 calibrate_own
 
