@@ -416,27 +416,33 @@ awaitable<bool> Session::send_reject(const Routed& r) {
 // statement the named session runs is killed on its backend (through this session's own
 // connection to that server, as the same user), and KILL CONNECTION also closes it.
 awaitable<bool> Session::on_kill(std::uint32_t id, bool query_only) {
+  const auto err = co_await kill_session(id, query_only);
+  if (!err) co_return co_await send_ok(1);
+  const bool sent = co_await send_err(1, *err);
+  co_return sent && err->code != pr::er::connection_killed;  // KILL of itself ends the session
+}
+
+// Carries out a KILL of a causeway connection id; what went wrong, if anything.
+awaitable<std::optional<pr::ErrPacket>> Session::kill_session(std::uint32_t id, bool query_only) {
   auto& services = worker_.services;
   const auto entry = services.sessions.find(id);
-  if (!entry) co_return co_await send_err(1, pr::make_err(pr::er::no_such_thread, "HY000", fmt::format("Unknown thread id: {}", id)));
-  if (entry->user != user_) {
-    co_return co_await send_err(1, pr::make_err(pr::er::kill_denied, "HY000", fmt::format("You are not owner of thread {}", id)));
-  }
+  if (!entry) co_return pr::make_err(pr::er::no_such_thread, "HY000", fmt::format("Unknown thread id: {}", id));
+  if (entry->user != user_)
+    co_return pr::make_err(pr::er::kill_denied, "HY000", fmt::format("You are not owner of thread {}", id));
   if (id == connection_id_) {
-    if (query_only) co_return co_await send_ok(1);  // nothing else runs on this session now
-    co_await send_err(1, pr::make_err(pr::er::connection_killed, "70100", "Connection was killed"));
-    co_return false;
+    if (query_only) co_return std::nullopt;  // nothing else runs on this session now
+    co_return pr::make_err(pr::er::connection_killed, "70100", "Connection was killed");
   }
   if (const std::uint64_t running = entry->running->load(std::memory_order_acquire); running != 0) {
     const std::size_t server = static_cast<std::size_t>((running >> 32) - 1);
     const auto thread = static_cast<std::uint32_t>(running);
     std::optional<pr::ErrPacket> error;
     Backend* backend = co_await acquire(server, error);
-    if (backend == nullptr) co_return co_await send_err(1, *error);
+    if (backend == nullptr) co_return error;
     const std::string kill = fmt::format("KILL QUERY {}", thread);
     // The statement may have ended meanwhile ("Unknown thread id"): the KILL still worked.
     if (auto err = co_await run_hidden(*backend, pr::Command::query, pr::as_bytes(kill)); err && err->code != pr::er::no_such_thread) {
-      co_return co_await send_err(1, *err);
+      co_return err;
     }
   }
   if (!query_only) {
@@ -445,15 +451,39 @@ awaitable<bool> Session::on_kill(std::uint32_t id, bool query_only) {
     };
     asio::post(entry->worker->ctx, close);
   }
-  co_return co_await send_ok(1);
+  co_return std::nullopt;
 }
 
-// KILL [QUERY|CONNECTION] naming one of causeway's own connection ids, alone: causeway
-// carries it out (on_kill); any other KILL goes to a server.
-bool Session::names_causeway_session(const routing::Classification& c) {
+// KILL of a causeway id first in a multi-statement (`KILL 2147483660; SELECT 1`): causeway
+// carries it out, then sends the rest to a server behind `DO 0`, whose OK stands in for
+// the KILL's so the server's answers follow in sequence. A failed KILL ends the
+// multi-statement there, as a server stops at the first error.
+awaitable<bool> Session::kill_then_rest(const routing::Classification& c, std::string_view sql) {
+  if (auto err = co_await kill_session(static_cast<std::uint32_t>(c.kill_id),
+                                       c.action == routing::StatementAction::KillQuery)) {
+    const bool sent = co_await send_err(1, *err);
+    co_return sent && err->code != pr::er::connection_killed;
+  }
+  constexpr std::string_view stand_in = "DO 0;";
+  kill_rest_.clear();
+  const std::size_t header = pr::begin_packet(kill_rest_);  // forwarded as it is: one frame
+  kill_rest_.push_back(static_cast<std::uint8_t>(pr::Command::query));
+  kill_rest_.insert(kill_rest_.end(), stand_in.begin(), stand_in.end());
+  kill_rest_.insert(kill_rest_.end(), sql.begin() + c.first_end, sql.end());
+  const pr::Bytes payload(kill_rest_.data() + pr::frame_header_size, kill_rest_.size() - pr::frame_header_size);
+  if (payload.size() >= pr::max_frame_payload) {
+    co_return co_await send_err(1, pr::make_err(pr::er::net_packet_too_large, "08S01",
+                                                "causeway: a multi-statement starting with KILL must fit one packet"));
+  }
+  pr::finish_packet(kill_rest_, header, 0);
+  co_return co_await on_query(pr::Packet{0, 0, payload});
+}
+
+// KILL [QUERY|CONNECTION] naming one of causeway's own connection ids (first, if several
+// statements): causeway carries it out (on_kill); any other KILL goes to a server.
+bool Session::kills_causeway_session(const routing::Classification& c) {
   return (c.action == routing::StatementAction::KillQuery || c.action == routing::StatementAction::KillConnection) &&
-         c.kill_id >= Services::first_connection_id && c.kill_id <= UINT32_MAX &&
-         !c.has(routing::flag::MultiStatement);
+         c.kill_id >= Services::first_connection_id && c.kill_id <= UINT32_MAX;
 }
 
 awaitable<bool> Session::on_query(const pr::Packet& cmd) {
@@ -465,8 +495,10 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
     sticky_ = false;
     if (may_release()) release_backends();
   }
-  if (names_causeway_session(c))
+  if (kills_causeway_session(c)) {
+    if (c.has(routing::flag::MultiStatement)) co_return co_await kill_then_rest(c, sql);
     co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id), c.action == routing::StatementAction::KillQuery);
+  }
   if (c.cls == routing::StatementClass::Session && c.action == routing::StatementAction::Set) {
     if (const auto setting = routing::parse_consistency_setting(sql); setting.matched)
       co_return co_await on_set_consistency(setting);

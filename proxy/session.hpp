@@ -93,7 +93,9 @@ class Session {
   awaitable<bool> on_command(const protocol::Packet& cmd);
   awaitable<bool> on_query(const protocol::Packet& cmd);
   awaitable<bool> on_kill(std::uint32_t id, bool query_only);
-  static bool names_causeway_session(const routing::Classification& c);
+  awaitable<std::optional<protocol::ErrPacket>> kill_session(std::uint32_t id, bool query_only);
+  awaitable<bool> kill_then_rest(const routing::Classification& c, std::string_view sql);
+  static bool kills_causeway_session(const routing::Classification& c);
   awaitable<bool> on_session_command(const protocol::Packet& cmd);
   awaitable<bool> change_user(const protocol::Packet& cmd);
   routing::Decision route(const routing::Request& request);
@@ -192,6 +194,7 @@ class Session {
   std::vector<std::uint8_t> frame_;  // framed packets causeway writes itself, reused
   std::vector<std::uint8_t> rewrite_;  // client commands causeway rewrites, reused
   std::vector<std::uint8_t> backend_frame_;  // framed packets causeway writes to backends, reused
+  std::vector<std::uint8_t> kill_rest_;  // a multi-statement's rest after a KILL (kill_then_rest)
   std::optional<std::uint32_t> patch_statement_id_;  // set while relaying a PREPARE response
   std::uint32_t prepared_backend_id_ = 0;            // the server's id from that response
   asio::steady_timer timer_;

@@ -32,7 +32,7 @@ awaitable<bool> Session::on_stmt_prepare(const pr::Packet& cmd) {
   stmt->sql.assign(pr::as_string_view(cmd.payload.subspan(1)));
   stmt->classification = routing::classify(stmt->sql);
   stmt->backends.resize(backends_.size());
-  if (names_causeway_session(stmt->classification)) {
+  if (kills_causeway_session(stmt->classification) && !stmt->classification.has(routing::flag::MultiStatement)) {
     // No server knows the id: the statement exists here only (PREPARE_OK without params
     // or columns) and its execute is the KILL (DBD::mysql with server-side prepare).
     const std::uint32_t id = next_statement_id_++;

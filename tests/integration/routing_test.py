@@ -243,6 +243,28 @@ def run(port):
     check("the session goes on", raw.query("SELECT 13") == [(b"13",)])
     raw.close()
 
+    # A KILL of a causeway id first in a multi-statement (mysql2's pool tests send
+    # "KILL ?; SELECT ..."): carried out by causeway, and the rest answer after it in order.
+    target = app(port)
+    tid = target.thread_id()
+    multi = pymysql.connect(host=HOST, port=port, user=APP[0], password=APP[1], database="demo", autocommit=True,
+                            client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS)
+    mc = multi.cursor()
+    mc.execute("KILL %d; SELECT 21; SELECT 22" % tid)
+    results = [mc.fetchall()]
+    while mc.nextset():
+        results.append(mc.fetchall())
+    check("KILL first in a multi-statement: the statements after it answer in order",
+          results == [(), ((21,),), ((22,),)], str(results))
+    check_gone("and the session it named is closed", target)
+    try:
+        mc.execute("KILL QUERY %d; SELECT 23" % (2 ** 31 + 999997))
+        check("a failed KILL first in a multi-statement gets 1094", False, "no error")
+    except pymysql.MySQLError as e:
+        check("a failed KILL first in a multi-statement gets 1094", e.args[0] == 1094, str(e.args))
+    check("and the session goes on", one(mc, "SELECT 24") == 24)
+    multi.close()
+
     # A broken replica leaves rotation and its readers see no errors.
     broken = "replica1"
     admin = direct(REPLICA_PORTS[0])
