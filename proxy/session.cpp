@@ -1,6 +1,9 @@
 // The command phase of a client session: read a command, route it, relay the response.
 #include "proxy/session.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -512,12 +515,30 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   const bool may_retry = r.decision.target == routing::Target::Replica;
   const Next next = co_await forward(cmd, cmd.payload, *server, &c, may_retry);
   if (next == Next::end) co_return false;
+  note_tracking_change(c, sql);
   if (c.has(routing::flag::MultiStatement) && routing::changes_session_settings(c)) {
     if (state_.last_server) note_unrecorded_settings(*state_.last_server);
   } else if (!tracker_.ended_with_error()) {
     record_session_statement(c, sql);
   }
   co_return true;
+}
+
+bool Session::names_session_tracking(std::string_view sql) {
+  constexpr std::string_view word = "session_track";
+  return std::search(sql.begin(), sql.end(), word.begin(), word.end(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         }) != sql.end();
+}
+
+// A client that sets session_track_system_variables (MySQL: session_track_gtids) itself
+// replaces what causeway asked the connection to track: the commit GTIDs stop coming and
+// reads would no longer wait for the session's writes. The connection is marked so that
+// sync_state asks again before its next use.
+void Session::note_tracking_change(const routing::Classification& c, std::string_view sql) {
+  if (!routing::changes_session_settings(c) || !names_session_tracking(sql)) return;
+  if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
+    backends_[*last]->applied.gtid_tracking = false;
 }
 
 // The connection on `server` now carries settings no replay list describes (the router has

@@ -166,6 +166,8 @@ class Session {
   bool leaves_connection_state(const routing::Classification* statement) const;
   void update_signature();
   void note_unrecorded_settings(std::size_t server);
+  void note_tracking_change(const routing::Classification& c, std::string_view sql);
+  static bool names_session_tracking(std::string_view sql);
 
   // Prepared statements (session_stmt.cpp).
   awaitable<bool> on_stmt_prepare(const protocol::Packet& cmd);

@@ -140,6 +140,8 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
     applied.unknown = true;
     for (const auto& sql : replay_) {
       if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
+      // The client's own session tracking replaces causeway's: added again below.
+      if (names_session_tracking(sql)) applied.gtid_tracking = false;
     }
     applied.unknown = false;
     applied.signature = signature_;
@@ -151,7 +153,8 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
   if (login_.track_gtids && !applied.gtid_tracking && (backend.caps() & pr::cap::session_track)) {
     // MariaDB adds last_gtid to what it tracks; MySQL tracks the session's own GTIDs.
     const std::string_view sql = backend.is_mariadb()
-        ? "SET SESSION session_track_system_variables = CONCAT(@@session.session_track_system_variables, ',last_gtid')"
+        ? "SET SESSION session_track_system_variables = "
+          "CONCAT_WS(',', NULLIF(@@session.session_track_system_variables, ''), 'last_gtid')"
         : "SET SESSION session_track_gtids = OWN_GTID";
     if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
     applied.gtid_tracking = true;
