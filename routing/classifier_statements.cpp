@@ -315,13 +315,24 @@ void parse_kill(Cursor& cur, Classification& c) {
   }
   if (cur.accept("user")) {
     if (!cur.at_statement_end()) c.object = unquote_name(cur.peek());
-  } else if (cur.peek().kind == TokenKind::Number) {  // not for `QUERY ID n`: that is a query id
+    finish(cur, c, Mode::Lexical);
+    return;
+  }
+  // A driver that keeps the greeting's 32-bit connection id in a signed int (Connector/J
+  // 2) writes ids from 2^31 up as negative numbers: -n is the id 2^32 - n.
+  const bool negative = cur.accept('-');
+  if (cur.peek().kind == TokenKind::Number) {  // not for `QUERY ID n`: that is a query id
     std::uint64_t id = 0;
     bool ok = true;
     for (char ch : cur.peek().text) {
       const auto d = static_cast<std::uint64_t>(ch - '0');
       ok = ok && ch >= '0' && ch <= '9' && id <= (UINT64_MAX - d) / 10;
       if (ok) id = id * 10 + d;
+    }
+    constexpr std::uint64_t two_31 = std::uint64_t{1} << 31;
+    if (ok && negative) {
+      ok = id >= 1 && id <= two_31;
+      id = (two_31 << 1) - id;
     }
     if (ok) c.kill_id = id;
   }

@@ -212,6 +212,10 @@ def run(port):
     cur.execute("KILL CONNECTION %d" % tid)
     check_gone("KILL CONNECTION closes the named session", target)
     check("the killing session goes on", one(cur, "SELECT 9") == 9)
+    # Connector/J 2 keeps the id in a signed int and sends it negative.
+    target = app(port)
+    cur.execute("KILL CONNECTION %d" % (target.thread_id() - 2 ** 32))
+    check_gone("KILL with the id as a negative 32-bit number closes the named session", target)
 
     # COM_PROCESS_KILL (pymysql's kill(), libmariadb's mysql_kill) naming a server thread id
     # from SHOW PROCESSLIST is forwarded to the primary, like the text KILL.

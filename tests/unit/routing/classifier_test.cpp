@@ -323,6 +323,12 @@ TEST_CASE("KILL reports the connection or query and the id", "[routing][classifi
   CHECK(r::classify("KILL SOFT CONNECTION 9").kill_id == 9);
   CHECK(r::classify("KILL QUERY ID 9").kill_id == 0);  // MariaDB: a query id, not a connection
   CHECK(r::classify("KILL CONNECTION_ID()").kill_id == 0);
+  // Connector/J 2 keeps the connection id in a signed int: ids from 2^31 come negative.
+  CHECK(r::classify("KILL QUERY -2147483569").kill_id == 2147483727ull);
+  CHECK(r::classify("KILL -1").kill_id == 4294967295ull);
+  CHECK(r::classify("KILL -2147483648").kill_id == 2147483648ull);
+  CHECK(r::classify("KILL -2147483649").kill_id == 0);  // below any 32-bit id: unknown
+  CHECK(r::classify("KILL -0").kill_id == 0);
 }
 
 TEST_CASE("Prepared statement names are reported", "[routing][classifier]") {
