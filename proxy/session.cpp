@@ -524,12 +524,16 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   co_return true;
 }
 
-bool Session::names_session_tracking(std::string_view sql) {
-  constexpr std::string_view word = "session_track";
-  return std::search(sql.begin(), sql.end(), word.begin(), word.end(), [](char a, char b) {
+namespace {
+// Whether `sql` contains `lower` in any case (a plain text search).
+bool contains_word(std::string_view sql, std::string_view lower) {
+  return std::search(sql.begin(), sql.end(), lower.begin(), lower.end(), [](char a, char b) {
            return std::tolower(static_cast<unsigned char>(a)) == b;
          }) != sql.end();
 }
+}  // namespace
+
+bool Session::names_session_tracking(std::string_view sql) { return contains_word(sql, "session_track"); }
 
 // A client that sets session_track_system_variables (MySQL: session_track_gtids) itself
 // replaces what causeway asked the connection to track: the commit GTIDs stop coming and
@@ -537,6 +541,9 @@ bool Session::names_session_tracking(std::string_view sql) {
 // sync_state asks again before its next use.
 void Session::note_tracking_change(const routing::Classification& c, std::string_view sql) {
   if (!routing::changes_session_settings(c) || !names_session_tracking(sql)) return;
+  // What the client now tracks itself: commit GTIDs only if its list names them.
+  client_tracks_gtids_ = contains_word(sql, "last_gtid") || contains_word(sql, "'*'") || contains_word(sql, "\"*\"") ||
+                         contains_word(sql, "session_track_gtids");
   if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
     backends_[*last]->applied.gtid_tracking = false;
 }
@@ -620,6 +627,7 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
       break;
     case pr::Command::reset_connection:
       routing::reset_session(state_);
+      client_tracks_gtids_ = false;
       session_level_ = routing::Consistency::Unspecified;
       replay_.clear();
       unrecorded_settings_ = false;
@@ -669,6 +677,7 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   user_ = cu.username;
   worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});
   routing::reset_session(state_);
+  client_tracks_gtids_ = false;
   session_level_ = routing::Consistency::Unspecified;
   schema_ = login_.database;
   replay_.clear();

@@ -216,6 +216,9 @@ class Session {
   protocol::ResponseTracker tracker_;
   protocol::Caps tracker_caps_ = 0;  // what tracker_ was started with (the backend's)
   bool stripping_ = false;  // the response being relayed loses its session state (see relay_response)
+  bool filtering_gtids_ = false;  // ... or only the commit GTIDs causeway tracks for itself
+  bool client_tracks_gtids_ = false;  // the client set session tracking that includes commit GTIDs
+  std::vector<std::uint8_t> ok_state_scratch_;
   std::vector<std::uint8_t> ok_rewrite_;  // an OK rewritten for the client, reused
   protocol::Bytes ok_rewrite_bytes_;
   protocol::ResponseTracker hidden_tracker_;

@@ -309,8 +309,11 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
   // not ask for it: every OK is held back at the tracker until it is whole, and one that
   // carries state reaches the client rewritten without it.
   stripping_ = (backend.caps() & pr::cap::session_track) && !(client_caps_ & pr::cap::session_track);
+  // A client that tracks session state itself gets the commit GTIDs only if it asked for
+  // them: some drivers read only the first entry of the block (Connector/J 2 the schema).
+  filtering_gtids_ = !stripping_ && backend.applied.gtid_tracking && !client_tracks_gtids_;
   tracker_caps_ = backend.caps();
-  tracker_.start(kind, tracker_caps_, stripping_ || (several_oks && backend.applied.gtid_tracking));
+  tracker_.start(kind, tracker_caps_, stripping_ || filtering_gtids_ || (several_oks && backend.applied.gtid_tracking));
   bool sent_any = false;
   bool need_more = false;
   for (;;) {
@@ -353,10 +356,11 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
         const bool state = !pr::decode_ok(payload, backend.caps(), ok) &&
                            (ok.status_flags & pr::status::session_state_changed) != 0;
         if (state) note_commit_gtid(backend, ok.session_state);
-        if (state && stripping_) {
+        if (state && (stripping_ || filtering_gtids_)) {
           ok_rewrite_.clear();
           const std::size_t header = pr::begin_packet(ok_rewrite_);
-          if (pr::strip_session_state(payload, backend.caps(), ok_rewrite_)) {
+          if (stripping_ ? pr::strip_session_state(payload, backend.caps(), ok_rewrite_)
+                         : pr::strip_commit_gtids(payload, backend.caps(), ok_rewrite_, ok_state_scratch_)) {
             pr::finish_packet(ok_rewrite_, header, rest[3]);
             ok_rewrite_bytes_ = pr::Bytes(ok_rewrite_);
             rewritten = &ok_rewrite_bytes_;

@@ -112,4 +112,33 @@ bool strip_session_state(Bytes ok_payload, Caps server_caps, std::vector<std::ui
   return true;
 }
 
+bool strip_commit_gtids(Bytes ok_payload, Caps server_caps, std::vector<std::uint8_t>& out,
+                        std::vector<std::uint8_t>& scratch) {
+  if (ok_payload.empty()) return false;
+  if (ok_payload[0] == eof_header && !(server_caps & cap::deprecate_eof)) return false;
+  OkPacket ok;
+  if (decode_ok(ok_payload, server_caps, ok) || !(ok.status_flags & status::session_state_changed)) return false;
+  scratch.clear();
+  Writer w(scratch);
+  bool removed = false;
+  StateEntries entries(ok.session_state);
+  StateEntry e;
+  while (entries.next(e)) {
+    std::string_view name, value;
+    if ((e.type == session_track::system_variables && read_variable(e.data, name, value) &&
+         iequals(name, "last_gtid")) ||
+        e.type == session_track::gtids) {
+      removed = true;
+      continue;
+    }
+    w.lenenc(e.type);
+    w.lenenc_bytes(e.data);
+  }
+  if (entries.error() || !removed) return false;
+  ok.session_state = Bytes(scratch);
+  if (scratch.empty()) ok.status_flags &= static_cast<std::uint16_t>(~status::session_state_changed);
+  encode_ok(ok, server_caps, out);
+  return true;
+}
+
 }  // namespace causeway::protocol

@@ -72,4 +72,13 @@ std::optional<std::string_view> commit_gtid(Bytes state);
 // not an OK packet under `server_caps` (an ERR, a classic EOF, or malformed).
 [[nodiscard]] bool strip_session_state(Bytes ok_payload, Caps server_caps, std::vector<std::uint8_t>& out);
 
+// Re-encodes an OK packet for a client with CLIENT_SESSION_TRACK without the entries that
+// report commit GTIDs (the last_gtid variable, GTIDS entries), which causeway asked the
+// server for and the client did not: the other entries stay, in order; with none left, the
+// OK is as the server sends it when nothing changed (no block, SERVER_SESSION_STATE_CHANGED
+// off). `scratch` holds the new block. Appends the payload to `out`; false (and `out`
+// untouched) when there is nothing to remove, or `ok_payload` is not a well-formed OK.
+[[nodiscard]] bool strip_commit_gtids(Bytes ok_payload, Caps server_caps, std::vector<std::uint8_t>& out,
+                                      std::vector<std::uint8_t>& scratch);
+
 }  // namespace causeway::protocol

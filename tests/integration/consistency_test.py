@@ -18,6 +18,7 @@ import pymysql
 import pymysql.constants
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+import mysqlraw  # noqa: E402
 from cwproc import Causeway, wait_until  # noqa: E402
 
 from topology import (APP, HOST, NAMES, PRIMARY_PORT, REPLICA_PORTS, REPLICAS, Tally, app,  # noqa: E402
@@ -98,6 +99,16 @@ def basics(port):
           not (c.server_status & 0x4000), "status %#x" % c.server_status)
     check("a read after a write goes to a replica that has the write",
           one(cur, "SELECT name FROM whoami") in REPLICAS)
+    # A client with CLIENT_SESSION_TRACK gets the commit GTIDs causeway tracks for itself
+    # only if it asked for them: Connector/J 2 reads only the first entry of the block.
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], db="demo", caps=1 << 23)
+    ok = raw.query("INSERT INTO ct_rows (v) VALUES (1003)")
+    check("a tracking client's OK after a commit has no last_gtid it did not ask for", b"last_gtid" not in ok,
+          repr(ok))
+    ok = raw.query("SET session_track_system_variables = 'autocommit,last_gtid'")
+    ok = raw.query("INSERT INTO ct_rows (v) VALUES (1004)")
+    check("and has it once it asks", b"last_gtid" in ok, repr(ok))
+    raw.close()
     check("and sees the row", one(cur, "SELECT COUNT(*) FROM ct_rows WHERE v = 1") >= 1)
 
     try:

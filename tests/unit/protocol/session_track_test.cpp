@@ -326,3 +326,45 @@ TEST_CASE("Only OK packets are stripped") {
     CHECK(out == Buffer{1, 2});
   }
 }
+
+TEST_CASE("Commit GTIDs a client did not ask for leave its OK packets, the rest stays") {
+  Buffer out, scratch;
+  // The captured INSERT's OK: last_gtid is its only entry, so the OK becomes one without
+  // changes, as the server sends it to a client tracking nothing that changed.
+  REQUIRE(pr::strip_commit_gtids(hex(tracked_session[1]), caps_libmariadb, out, scratch));
+  pr::OkPacket ok;
+  REQUIRE_FALSE(pr::decode_ok(out, caps_libmariadb, ok));
+  CHECK(ok.affected_rows == 1);
+  CHECK(ok.status_flags == pr::status::autocommit);
+  CHECK(ok.session_state.empty());
+  CHECK(out == hex("00010002000000"));  // as tracked_session[4] without IN_TRANS: no info, no block
+
+  // Other entries keep their order around the removed ones (USE after a commit: the
+  // schema entry now comes first, where Connector/J 2 looks).
+  const Buffer state = concat({variable("last_gtid", "0-1-5"), entry(1, lenenc("demo")), gtids(mysql_gtid),
+                               variable("autocommit", "ON")});
+  pr::OkPacket with;
+  with.status_flags = pr::status::autocommit | pr::status::session_state_changed;
+  with.session_state = state;
+  Buffer payload;
+  pr::encode_ok(with, caps_libmariadb, payload);
+  out.clear();
+  REQUIRE(pr::strip_commit_gtids(payload, caps_libmariadb, out, scratch));
+  REQUIRE_FALSE(pr::decode_ok(out, caps_libmariadb, ok));
+  CHECK(ok.status_flags == (pr::status::autocommit | pr::status::session_state_changed));
+  CHECK(buf(ok.session_state) == concat({entry(1, lenenc("demo")), variable("autocommit", "ON")}));
+
+  // Nothing to remove, not an OK, or malformed: untouched.
+  out.clear();
+  CHECK_FALSE(pr::strip_commit_gtids(hex(tracked_session[0]), caps_libmariadb, out, scratch));
+  CHECK_FALSE(pr::strip_commit_gtids(hex(tracked_session[6]), caps_libmariadb, out, scratch));
+  with.session_state = entry(1, lenenc("demo"));
+  payload.clear();
+  pr::encode_ok(with, caps_libmariadb, payload);
+  CHECK_FALSE(pr::strip_commit_gtids(payload, caps_libmariadb, out, scratch));
+  with.session_state = concat({variable("last_gtid", "0-1-5"), Buffer{0, 9}});
+  payload.clear();
+  pr::encode_ok(with, caps_libmariadb, payload);
+  CHECK_FALSE(pr::strip_commit_gtids(payload, caps_libmariadb, out, scratch));
+  CHECK(out.empty());
+}
