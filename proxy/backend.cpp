@@ -222,4 +222,11 @@ void Backend::close() {
   socket_.close(ec);
 }
 
+void Backend::abort() {
+  if (!socket_.is_open()) return;
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
 }  // namespace causeway::proxy

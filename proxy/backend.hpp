@@ -109,6 +109,10 @@ class Backend {
   int native_handle() { return socket_.native_handle(); }
   // Sends COM_QUIT without waiting, then closes.
   void close();
+  // Closes without COM_QUIT: a server checking whether its client is still there while a
+  // statement runs (MariaDB does, in SLEEP and other waits) finds it gone, where pending
+  // bytes would tell it the client is alive.
+  void abort();
 
  private:
   awaitable<std::optional<BackendError>> login_with(const BackendLogin& login);

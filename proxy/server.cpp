@@ -408,6 +408,8 @@ int Server::run() {
   for (auto& w : workers_) {
     auto sweep = [pool = w->pool.get()]() -> awaitable<void> { co_await pool->sweep(); };
     asio::co_spawn(w->ctx, sweep, asio::detached);
+    auto watch = [worker = w.get()]() -> awaitable<void> { co_await watch_running_statements(*worker); };
+    asio::co_spawn(w->ctx, watch, asio::detached);
     threads_.emplace_back([worker = w.get()] {
       auto guard = asio::make_work_guard(worker->ctx);
       worker->ctx.run();

@@ -1,6 +1,8 @@
 // The command phase of a client session: read a command, route it, relay the response.
 #include "proxy/session.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -73,7 +75,8 @@ awaitable<void> Session::watchdog() {
     co_await timer_.async_wait(use_ec(ec));
     if (Clock::now() < deadline_) continue;  // the deadline moved on meanwhile
     if (phase_ == Phase::busy) {
-      // Statements may run as long as they like; only waiting clients time out.
+      // Statements may run as long as they like (watch_running_statements looks after
+      // clients that leave meanwhile); only waiting clients time out.
       set_deadline(runtime_->config->timeouts.client_idle);
       continue;
     }
@@ -82,6 +85,50 @@ awaitable<void> Session::watchdog() {
     client_.close();
     co_return;
   }
+}
+
+// The client closed its end (shut down writing, or reset): true even with bytes it sent
+// before still unread.
+bool Session::client_gone() {
+  pollfd p{client_.socket().native_handle(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+// Called every Session::busy_check: a statement running since the last call whose client
+// has gone is abandoned.
+void Session::check_client() {
+  if (phase_ != Phase::busy || client_gone_) return;
+  if (commands_ == checked_command_ && client_gone()) abandon_statement();
+  checked_command_ = commands_;
+}
+
+awaitable<void> watch_running_statements(Worker& worker) {
+  asio::steady_timer timer(worker.ctx);
+  for (;;) {
+    timer.expires_after(Session::busy_check);
+    boost::system::error_code ec;
+    co_await timer.async_wait(use_ec(ec));
+    if (ec) co_return;
+    for (Session* s : worker.sessions) s->check_client();
+  }
+}
+
+// The client of a running statement is gone (a socket timeout in its driver, a killed
+// process): the backend connection running it closes without a word, so the server stops
+// the statement when it next looks at its client and rolls back the transaction, and
+// releases its locks, as if the client had been connected to it directly.
+void Session::abandon_statement() {
+  worker_.stats.client_aborts.add();
+  client_gone_ = true;
+  if (const std::uint64_t running = running_->load(std::memory_order_acquire); running != 0) {
+    const auto server = static_cast<std::size_t>((running >> 32) - 1);
+    if (server < backends_.size() && backends_[server]) {
+      spdlog::debug("[{}] client gone while its statement runs on '{}': closing that connection", peer_,
+                    backends_[server]->endpoint().name);
+      backends_[server]->abort();
+    }
+  }
+  client_.close();
 }
 
 awaitable<void> Session::run() {
@@ -161,6 +208,7 @@ awaitable<bool> Session::command_loop() {
     pr::Packet cmd;
     const bool got = co_await read_client(cmd);
     phase_ = Phase::busy;
+    ++commands_;
     if (!got) {
       clean_end_ = true;  // the client left between commands
       co_return false;

@@ -59,6 +59,11 @@ class Session {
   awaitable<void> start();
   // Graceful shutdown: an idle session closes now, a busy one after its current command.
   void request_stop();
+  // Like a server, causeway looks at the client now and then while a statement runs: one
+  // that left (its driver's socket timeout, a killed process) gets its statement stopped
+  // and its transaction rolled back (abandon_statement), as when connected directly.
+  static constexpr std::chrono::milliseconds busy_check{1000};
+  void check_client();
   // KILL CONNECTION from another session: closes the client connection; backend
   // connections are closed, never pooled (one may still be running the killed statement).
   void kill();
@@ -70,6 +75,8 @@ class Session {
 
   awaitable<void> run();
   awaitable<void> watchdog();
+  bool client_gone();
+  void abandon_statement();
 
   // Client framing (session.cpp). read_client returns false when the session must end
   // (the reason has been sent to the client and counted already).
@@ -239,6 +246,9 @@ class Session {
   bool sticky_ = false;
   bool clean_end_ = false;
   bool killed_ = false;  // the session ended between commands: its connections are reusable
+  bool client_gone_ = false;  // the client left while a statement ran (abandon_statement)
+  std::uint64_t commands_ = 0;         // commands read so far
+  std::uint64_t checked_command_ = 0;  // commands_ at the last check_client
   bool multi_statements_ = true;
 
   std::unordered_map<std::uint32_t, std::unique_ptr<PreparedStatement>> statements_;
@@ -253,5 +263,7 @@ class Session {
 
 // Accepts a socket on the worker's thread and runs a session on it.
 void spawn_session(Worker& worker, tcp::socket socket);
+// Runs Session::check_client on the worker's sessions every Session::busy_check.
+awaitable<void> watch_running_statements(Worker& worker);
 
 }  // namespace causeway::proxy

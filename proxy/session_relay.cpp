@@ -249,7 +249,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
   for (int attempt = 0;; ++attempt) {
     // A read that reached no client byte yet may move to the primary once; writes never
     // move: they may have reached the server.
-    const bool retry_allowed = may_retry && attempt == 0;
+    const bool retry_allowed = may_retry && attempt == 0 && !client_gone_;
     std::optional<pr::ErrPacket> error;
     Backend* backend = co_await acquire(server, error);
     if (backend == nullptr) {
@@ -284,6 +284,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     --worker_.outstanding[server];
     running_->store(0, std::memory_order_release);
     if (lost_before_reply) {
+      if (client_gone_) co_return Next::end;  // causeway closed it (abandon_statement)
       if (retry_allowed) {
         worker_.stats.read_retries.add();
         server = routing::primary_index(*worker_.topology);
@@ -324,9 +325,9 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
       boost::system::error_code ec;
       const std::size_t n = co_await backend.read_more(ec);
       if (ec) {
-        if (!sent_any) {
+        if (!sent_any || client_gone_) {
           close_backend(server);
-          lost_before_reply = true;
+          lost_before_reply = !sent_any;
           co_return Next::end;
         }
         co_return co_await backend_lost(server, static_cast<std::uint8_t>(tracker_.last_seq() + 1), true);

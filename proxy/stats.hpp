@@ -40,7 +40,7 @@ struct WorkerStats {
   Counter oversized_packets;
   Counter too_many_connections;
   Counter unsupported_commands;
-  Counter client_aborts;            // client went away mid-response
+  Counter client_aborts;            // client went away mid-response or mid-statement
   Counter backend_connects;
   Counter backend_connect_failures;
   Counter backend_lost;             // a backend connection died while in use

@@ -265,6 +265,35 @@ def case_disconnect_mid_result():
     return f"closed after {len(got)} bytes"
 
 
+def case_vanish_mid_statement():
+    """A driver that gives up on a long statement (a socket timeout) closes its connection
+    in the middle of a transaction: as with a direct connection, the server must roll it
+    back and release its locks, not hold them until the statement ends."""
+    admin = root_on_primary()
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {DB}.bi_locks (id INT PRIMARY KEY, v INT)")
+        cur.execute(f"REPLACE INTO {DB}.bi_locks VALUES (1, 0)")
+    admin.commit()
+    admin.close()
+    quitter = app_session(read_timeout=2, autocommit=False)
+    with quitter.cursor() as cur:
+        cur.execute("UPDATE bi_locks SET v = v + 1 WHERE id = 1")  # holds the row lock
+        try:
+            cur.execute("SELECT SLEEP(120)")
+            check(False, "SLEEP(120) returned within the 2 s read timeout")
+        except pymysql.err.OperationalError:
+            pass  # the driver closed its socket
+    other = app_session(autocommit=True)
+    # Without the rollback the lock stays for the whole SLEEP(120): 1205 after 60 s.
+    with other.cursor() as cur:
+        cur.execute("SET SESSION innodb_lock_wait_timeout = 60")
+        cur.execute("UPDATE bi_locks SET v = v + 10 WHERE id = 1")
+    value = scalar(other, "SELECT v FROM bi_locks WHERE id = 1")  # waits for its own write
+    other.close()
+    check(value == 10, f"v = {value}: the vanished client's update was not rolled back")
+    return "its transaction rolled back and the lock went"
+
+
 def case_malformed_stmt_execute():
     c = raw_login()
     # Unknown statement id, otherwise well-formed (flags 0, iteration count 1).
@@ -370,6 +399,7 @@ CASES = [
     ("c packet over max_packet_size -> ERR 1153 08S01 then close", case_packet_over_limit),
     ("d silent client -> closed after the handshake timeout", case_silent_client_times_out),
     ("e client vanishes mid result set -> others unaffected", case_disconnect_mid_result),
+    ("e2 client vanishes mid statement -> its transaction rolls back", case_vanish_mid_statement),
     ("f malformed COM_STMT_EXECUTE -> ERR 1243/1835", case_malformed_stmt_execute),
     ("g unknown command 0x99 -> ERR 1047, connection usable", case_unknown_command),
     ("h backend killed mid-query -> client gets an error promptly",
