@@ -77,7 +77,7 @@ awaitable<void> Session::watchdog() {
     if (phase_ == Phase::busy) {
       // Statements may run as long as they like (watch_running_statements looks after
       // clients that leave meanwhile); only waiting clients time out.
-      set_deadline(runtime_->config->timeouts.client_idle);
+      set_deadline(idle_limit());
       continue;
     }
     (phase_ == Phase::idle ? worker_.stats.idle_timeouts : worker_.stats.handshake_timeouts).add();
@@ -199,11 +199,10 @@ awaitable<bool> Session::send_ok(std::uint8_t seq) {
 }
 
 awaitable<bool> Session::command_loop() {
-  const auto& cfg = *runtime_->config;
   if (may_release()) release_backends();  // the login's connection goes back to the pool
   while (!stop_requested_) {
     phase_ = Phase::idle;
-    set_deadline(cfg.timeouts.client_idle);
+    set_deadline(idle_limit());
     client_reader_.expect_seq(0);
     pr::Packet cmd;
     const bool got = co_await read_client(cmd);
@@ -596,6 +595,25 @@ void Session::note_tracking_change(const routing::Classification& c, std::string
     backends_[*last]->applied.gtid_tracking = false;
 }
 
+// How long the session may wait for its client's next command: timeouts.client_idle, or
+// less if the session set wait_timeout lower, as a server would close it.
+std::chrono::milliseconds Session::idle_limit() const {
+  auto configured = std::chrono::duration_cast<std::chrono::milliseconds>(runtime_->config->timeouts.client_idle);
+  if (configured.count() == 0) configured = std::chrono::hours(24 * 365 * 10);  // 0: no limit
+  return wait_timeout_ ? std::min(configured, *wait_timeout_) : configured;
+}
+
+void Session::set_wait_timeout(std::int64_t seconds) {
+  const auto before = idle_limit();
+  // DEFAULT (or an expression causeway does not evaluate): the configured limit.
+  if (seconds < 0) {
+    wait_timeout_.reset();
+  } else {
+    wait_timeout_ = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 1, 31'536'000));  // the server's range
+  }
+  if (idle_limit() < before) timer_.cancel();  // the watchdog sleeps until the old deadline
+}
+
 // The connection on `server` now carries settings no replay list describes (the router has
 // pinned the session to it): neither this session's other connections nor another session
 // may take it for one in a known state.
@@ -607,6 +625,7 @@ void Session::note_unrecorded_settings(std::size_t server) {
 
 // SET and USE ran on one backend; the others learn them before their next use.
 void Session::record_session_statement(const routing::Classification& c, std::string_view sql) {
+  if (c.wait_timeout && !c.has(routing::flag::MultiStatement)) set_wait_timeout(*c.wait_timeout);
   if (c.action == routing::StatementAction::Use) {
     schema_ = std::string(c.object);
     if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
@@ -676,6 +695,7 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
     case pr::Command::reset_connection:
       routing::reset_session(state_);
       client_tracks_gtids_ = false;
+      wait_timeout_.reset();
       session_level_ = routing::Consistency::Unspecified;
       replay_.clear();
       unrecorded_settings_ = false;
@@ -726,6 +746,7 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});
   routing::reset_session(state_);
   client_tracks_gtids_ = false;
+  wait_timeout_.reset();
   session_level_ = routing::Consistency::Unspecified;
   schema_ = login_.database;
   replay_.clear();

@@ -192,7 +192,10 @@ class Session {
   bool holds_private_copy(const Backend& backend) const;
   bool holds_statement_state(const Backend& backend) const;
 
-  // Deadlines only ever move later, so the watchdog never needs to be woken early.
+  std::chrono::milliseconds idle_limit() const;
+  void set_wait_timeout(std::int64_t seconds);
+  // Deadlines only ever move later, so the watchdog never needs to be woken early (but
+  // see set_wait_timeout).
   void set_deadline(std::chrono::milliseconds d) { deadline_ = Clock::now() + d; }
 
   Worker& worker_;
@@ -246,6 +249,7 @@ class Session {
   bool sticky_ = false;
   bool clean_end_ = false;
   bool killed_ = false;  // the session ended between commands: its connections are reusable
+  std::optional<std::chrono::milliseconds> wait_timeout_;  // SET wait_timeout
   bool client_gone_ = false;  // the client left while a statement ran (abandon_statement)
   std::uint64_t commands_ = 0;         // commands read so far
   std::uint64_t checked_command_ = 0;  // commands_ at the last check_client

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "routing/lexer.hpp"
@@ -129,6 +130,9 @@ struct Classification {
   std::uint32_t flags = 0;
   std::uint16_t session_vars = 0;  // setvar:: bits, for StatementAction::Set
   std::int8_t autocommit = -1;     // value assigned by SET autocommit: 0, 1, or -1 (none/unknown)
+  // Seconds assigned by SET [SESSION] wait_timeout: -1 for DEFAULT or an expression;
+  // nullopt when the statement does not assign it.
+  std::optional<std::int64_t> wait_timeout;
   Isolation isolation = Isolation::Unspecified;  // SET TRANSACTION ISOLATION LEVEL
   AccessMode access = AccessMode::Unspecified;   // START/SET TRANSACTION READ ONLY|READ WRITE
   TransactionScope scope = TransactionScope::Unspecified;              // SET TRANSACTION scope

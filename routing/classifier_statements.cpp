@@ -94,11 +94,23 @@ bool strip_scope(std::string_view& name) {
   return iequals(scope, "global") || iequals(scope, "persist") || iequals(scope, "persist_only");
 }
 
+// A plain decimal integer literal, else -1.
+std::int64_t decimal_value(const Token& t) {
+  if (t.kind != TokenKind::Number || t.text.empty() || t.text.size() > 12) return -1;
+  std::int64_t v = 0;
+  for (char ch : t.text) {
+    if (ch < '0' || ch > '9') return -1;
+    v = v * 10 + (ch - '0');
+  }
+  return v;
+}
+
 // The value of one assignment; sets the details for the variables we track.
-void parse_value(Cursor& cur, Classification& c, std::uint16_t bit) {
+void parse_value(Cursor& cur, Classification& c, std::uint16_t bit, bool wait_timeout) {
   const Token first = cur.peek();
   scan(cur, c, {Mode::Expr, Stop::Comma});
   const bool single = cur.offset_of(first) + first.text.size() == cur.consumed_end();
+  if (wait_timeout) c.wait_timeout = single ? decimal_value(first) : -1;
   if (!single) return;
   if (bit == setvar::Autocommit) {
     c.autocommit = static_cast<std::int8_t>(parse_bool(first));
@@ -165,7 +177,7 @@ void parse_assignment(Cursor& cur, Classification& c) {
   bit = session_var_bit(name);
   c.session_vars |= bit;
   c.flags |= flag::SessionVariableWrite;
-  parse_value(cur, c, bit);
+  parse_value(cur, c, bit, iequals(name, "wait_timeout"));
 }
 
 // MariaDB: SET STATEMENT var = value [, ...] FOR statement. The class is the statement's.

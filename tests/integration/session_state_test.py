@@ -94,6 +94,19 @@ def set_session_transaction(port):
     c.close()
 
 
+def session_wait_timeout(port):
+    """SET wait_timeout is the session's idle limit through causeway too, as on a server
+    (Connector/J's TimeoutTest): the connection closes once its client has been idle that
+    long."""
+    c = app(port)
+    cur = c.cursor()
+    cur.execute("SET SESSION wait_timeout = 1")
+    check("SET wait_timeout reads back", one(cur, "SELECT @@wait_timeout") == 1)
+    c._sock.settimeout(60)  # a bound: the close is the event waited for
+    check("an idle session closes after its own wait_timeout", c._sock.recv(1) == b"")
+    c.close()
+
+
 def multi_statement_set(port):
     c = app(port, client_flag=CLIENT.MULTI_STATEMENTS)
     cur = c.cursor()
@@ -457,7 +470,7 @@ def main():
     d.close()
     proxy = Causeway("pool:\n  max_connections_per_server: 2\nworkers: 1\n", users=[OTHER])
     try:
-        for case in (set_session_transaction, prepared_set, multi_statement_set, repeated_set, cursor_on_replica,
+        for case in (set_session_transaction, session_wait_timeout, prepared_set, multi_statement_set, repeated_set, cursor_on_replica,
                      procedure_with_cursor, same_text_statements, pipelined_prepare_execute,
                      cursor_survives_new_settings, long_data_stays_with_its_session,
                      write_after_state_on_a_replica, procedure_settings,

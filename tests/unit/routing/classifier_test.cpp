@@ -255,6 +255,13 @@ TEST_CASE("SET names the session variables it assigns", "[routing][classifier][s
     CHECK(c.cls == StatementClass::Session);
     CHECK(c.session_vars == k.vars);
   }
+  // wait_timeout: the session's idle limit through causeway too.
+  CHECK(r::classify("SET wait_timeout = 10").wait_timeout == 10);
+  CHECK(r::classify("SET @@SESSION.wait_timeout=1, sql_mode = ''").wait_timeout == 1);
+  CHECK(r::classify("SET SESSION wait_timeout = DEFAULT").wait_timeout == -1);
+  CHECK(r::classify("SET wait_timeout = 10 * 60").wait_timeout == -1);
+  CHECK_FALSE(r::classify("SET GLOBAL wait_timeout = 10").wait_timeout);
+  CHECK_FALSE(r::classify("SET interactive_timeout = 10").wait_timeout);
   CHECK(r::classify("SET GLOBAL max_connections = 10").has(flag::GlobalVariableWrite));
   CHECK_FALSE(r::classify("SET GLOBAL max_connections = 10").has(flag::SessionVariableWrite));
   CHECK(r::classify("SET SESSION transaction_isolation = 'READ-COMMITTED'").isolation ==
