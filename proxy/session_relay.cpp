@@ -275,7 +275,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     } else if (shape.has_response) {
       // Several statements in one command (a multi-statement, a procedure) may each commit:
       // every OK of the response is looked at, not only the last.
-      if (statement != nullptr && statement->cls == routing::StatementClass::Call) backend->called_procedure = true;
+      if (statement != nullptr && statement->has(routing::flag::Call)) backend->called_procedure = true;
       const bool several_oks = statement != nullptr &&
                                (statement->has(routing::flag::MultiStatement) ||
                                 statement->cls == routing::StatementClass::Call);

@@ -266,6 +266,7 @@ void parse_load(Cursor& cur, Classification& c) {
 void parse_call(Cursor& cur, Classification& c) {
   cur.take();
   c.cls = StatementClass::Call;
+  c.flags |= flag::Call;
   cur.take();
   if (cur.accept('.')) cur.take();
   finish(cur, c, Mode::Write);

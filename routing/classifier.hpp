@@ -86,6 +86,8 @@ enum : std::uint32_t {
   LexError = 1u << 21,             // unterminated string, identifier or comment
   SetStatement = 1u << 22,         // MariaDB SET STATEMENT var=value FOR <statement>
   StoredProgram = 1u << 23,        // CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT, BEGIN NOT ATOMIC
+  Call = 1u << 24,                 // CALL or BEGIN NOT ATOMIC, in any of the statements (a procedure
+                                   // may change session settings nobody sees)
 };
 // Any of these makes a read unfit for a replica.
 inline constexpr std::uint32_t replica_unsafe =

@@ -86,6 +86,7 @@ std::string_view flag_name(std::uint32_t f) {
     case flag::LexError: return "lex_error";
     case flag::SetStatement: return "set_statement";
     case flag::StoredProgram: return "stored_program";
+    case flag::Call: return "call";
     default: return {};
   }
 }

@@ -242,7 +242,7 @@ void parse_begin(Cursor& cur, Classification& c) {
   cur.take();
   if (is_word(cur.peek(), "not")) {  // MariaDB: BEGIN NOT ATOMIC ... END, an anonymous block
     c.cls = StatementClass::Call;
-    c.flags |= flag::StoredProgram;
+    c.flags |= flag::StoredProgram | flag::Call;
     return scan(cur, c, {Mode::Lexical, Stop::Statement, 1});
   }
   cur.accept("work");

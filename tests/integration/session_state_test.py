@@ -29,11 +29,11 @@ SERVER_PORTS = [PRIMARY_PORT] + REPLICA_PORTS
 OTHER = ("ss_other", "ss_other_pw")
 
 
-def new_sessions(port, sql, n=6):
+def new_sessions(port, sql, n=6, **kw):
     """What `sql` answers in n new sessions, one after the other (they share the pool)."""
     seen = set()
     for _ in range(n):
-        c = app(port)
+        c = app(port, **kw)
         seen.add(one(c.cursor(), sql))
         c.close()
     return seen
@@ -317,6 +317,15 @@ def procedure_settings(port):
     c.close()
     check("settings a procedure changed do not reach the next sessions",
           new_sessions(port, "SELECT @@time_zone") == {"SYSTEM"})
+    multi = pymysql.constants.CLIENT.MULTI_STATEMENTS  # its own pool: the same for the next sessions
+    c = app(port, client_flag=multi)
+    cur = c.cursor()
+    cur.execute("SELECT 1; CALL ss_settz()")
+    while cur.nextset():
+        pass
+    c.close()
+    check("nor when the CALL comes later in a multi-statement",
+          new_sessions(port, "SELECT @@time_zone", client_flag=multi) == {"SYSTEM"})
 
 
 def prepared_statements_do_not_pile_up(port):
