@@ -611,7 +611,9 @@ void Session::set_wait_timeout(std::int64_t seconds) {
   } else {
     wait_timeout_ = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 1, 31'536'000));  // the server's range
   }
-  if (idle_limit() < before) timer_.cancel();  // the watchdog sleeps until the old deadline
+  // The watchdog sleeps until the old, later deadline: woken, it re-arms for deadline_,
+  // which the command loop sets before the session next waits for anything.
+  if (idle_limit() < before) timer_.cancel();
 }
 
 // The connection on `server` now carries settings no replay list describes (the router has
