@@ -2,6 +2,7 @@
 #include "proxy/session.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -87,11 +88,20 @@ awaitable<void> Session::watchdog() {
   }
 }
 
-// The client closed its end (shut down writing, or reset): true even with bytes it sent
-// before still unread.
+// The client closed its end (or reset it) and sent nothing that waits to be read, as a
+// server judges (MariaDB's vio_is_connected): a client that pipelined its next command (or
+// COM_QUIT) before closing still gets its statement run. Over TLS, a pending alert record
+// (close_notify) is the client saying goodbye, not a command.
 bool Session::client_gone() {
-  pollfd p{client_.socket().native_handle(), POLLRDHUP, 0};
-  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  const int fd = client_.socket().native_handle();
+  pollfd p{fd, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLHUP | POLLERR)) return true;
+  if (!(p.revents & POLLRDHUP)) return false;
+  std::uint8_t first = 0;
+  const ssize_t n = ::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+  constexpr std::uint8_t tls_alert = 21;
+  return n <= 0 || (client_.is_tls() && first == tls_alert);
 }
 
 // Called every Session::busy_check: a statement running since the last call whose client
@@ -509,22 +519,22 @@ awaitable<std::optional<pr::ErrPacket>> Session::kill_session(std::uint32_t id, 
 // the KILL's so the server's answers follow in sequence. A failed KILL ends the
 // multi-statement there, as a server stops at the first error.
 awaitable<bool> Session::kill_then_rest(const routing::Classification& c, std::string_view sql) {
+  constexpr std::string_view stand_in = "DO 0;";
+  if (1 + stand_in.size() + (sql.size() - c.first_end) >= pr::max_frame_payload) {
+    co_return co_await send_err(1, pr::make_err(pr::er::net_packet_too_large, "08S01",
+                                                "causeway: a multi-statement starting with KILL must fit one packet"));
+  }
   if (auto err = co_await kill_session(static_cast<std::uint32_t>(c.kill_id),
                                        c.action == routing::StatementAction::KillQuery)) {
     const bool sent = co_await send_err(1, *err);
     co_return sent && err->code != pr::er::connection_killed;
   }
-  constexpr std::string_view stand_in = "DO 0;";
   kill_rest_.clear();
   const std::size_t header = pr::begin_packet(kill_rest_);  // forwarded as it is: one frame
   kill_rest_.push_back(static_cast<std::uint8_t>(pr::Command::query));
   kill_rest_.insert(kill_rest_.end(), stand_in.begin(), stand_in.end());
   kill_rest_.insert(kill_rest_.end(), sql.begin() + c.first_end, sql.end());
   const pr::Bytes payload(kill_rest_.data() + pr::frame_header_size, kill_rest_.size() - pr::frame_header_size);
-  if (payload.size() >= pr::max_frame_payload) {
-    co_return co_await send_err(1, pr::make_err(pr::er::net_packet_too_large, "08S01",
-                                                "causeway: a multi-statement starting with KILL must fit one packet"));
-  }
   pr::finish_packet(kill_rest_, header, 0);
   co_return co_await on_query(pr::Packet{0, 0, payload});
 }
@@ -546,8 +556,10 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
     if (may_release()) release_backends();
   }
   if (kills_causeway_session(c)) {
-    if (c.has(routing::flag::MultiStatement)) co_return co_await kill_then_rest(c, sql);
-    co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id), c.action == routing::StatementAction::KillQuery);
+    // Without multi-statements on, a server refuses the whole text (1064): so does it here.
+    if (!c.has(routing::flag::MultiStatement))
+      co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id), c.action == routing::StatementAction::KillQuery);
+    if (multi_statements_) co_return co_await kill_then_rest(c, sql);
   }
   if (c.cls == routing::StatementClass::Session && c.action == routing::StatementAction::Set) {
     if (const auto setting = routing::parse_consistency_setting(sql); setting.matched)
@@ -588,9 +600,13 @@ bool Session::names_session_tracking(std::string_view sql) { return contains_wor
 // sync_state asks again before its next use.
 void Session::note_tracking_change(const routing::Classification& c, std::string_view sql) {
   if (!routing::changes_session_settings(c) || !names_session_tracking(sql)) return;
-  // What the client now tracks itself: commit GTIDs only if its list names them.
-  client_tracks_gtids_ = contains_word(sql, "last_gtid") || contains_word(sql, "'*'") || contains_word(sql, "\"*\"") ||
-                         contains_word(sql, "session_track_gtids");
+  // What the client now tracks itself: commit GTIDs only if its list names them (MySQL:
+  // session_track_gtids set to anything but OFF).
+  if (!tracker_.ended_with_error()) {
+    client_tracks_gtids_ = contains_word(sql, "last_gtid") || contains_word(sql, "'*'") ||
+                           contains_word(sql, "\"*\"") ||
+                           (contains_word(sql, "session_track_gtids") && !contains_word(sql, "off"));
+  }
   if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
     backends_[*last]->applied.gtid_tracking = false;
 }

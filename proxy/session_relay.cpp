@@ -252,6 +252,10 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     const bool retry_allowed = may_retry && attempt == 0 && !client_gone_;
     std::optional<pr::ErrPacket> error;
     Backend* backend = co_await acquire(server, error);
+    if (client_gone_) {  // it left while the statement waited (abandon_statement): send nothing
+      tracker_.end_unsent();
+      co_return Next::end;
+    }
     if (backend == nullptr) {
       if (retry_allowed) {
         spdlog::debug("[{}] read moves from '{}' to the primary: {}", peer_, worker_.runtime->servers[server].name,

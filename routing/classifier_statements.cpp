@@ -334,9 +334,10 @@ void parse_kill(Cursor& cur, Classification& c) {
   // 2) writes ids from 2^31 up as negative numbers: -n is the id 2^32 - n.
   const bool negative = cur.accept('-');
   if (cur.peek().kind == TokenKind::Number) {  // not for `QUERY ID n`: that is a query id
+    const Token number = cur.take();
     std::uint64_t id = 0;
-    bool ok = true;
-    for (char ch : cur.peek().text) {
+    bool ok = cur.at_statement_end();  // `KILL 5-1` or `KILL 5 x` is the server's to judge
+    for (char ch : number.text) {
       const auto d = static_cast<std::uint64_t>(ch - '0');
       ok = ok && ch >= '0' && ch <= '9' && id <= (UINT64_MAX - d) / 10;
       if (ok) id = id * 10 + d;

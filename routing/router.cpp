@@ -212,7 +212,7 @@ Decision decide(const Request& req, const SessionState& s, const Topology& t, co
     // proxy's writer connection would (that server does not have the pinned state).
     const Classification* c = req.statement;
     const bool writes = c != nullptr && (c->cls == StatementClass::Write || c->cls == StatementClass::Ddl ||
-                                         c->cls == StatementClass::Dcl || c->cls == StatementClass::Call);
+                                         c->cls == StatementClass::Dcl || c->has(flag::Call));
     if (writes && *s.pinned_server != primary_index(t)) return primary(t, Reason::Write);
     return {Target::Server, *s.pinned_server, Reason::Pinned};
   }

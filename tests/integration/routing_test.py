@@ -268,6 +268,15 @@ def run(port):
         check("a failed KILL first in a multi-statement gets 1094", e.args[0] == 1094, str(e.args))
     check("and the session goes on", one(mc, "SELECT 24") == 24)
     multi.close()
+    # Without multi-statements a server refuses the whole text, and kills nothing.
+    target = app(port)
+    try:
+        cur.execute("KILL %d; SELECT 25" % target.thread_id())
+        check("KILL; SELECT without multi-statements is a syntax error", False, "no error")
+    except pymysql.MySQLError as e:
+        check("KILL; SELECT without multi-statements is a syntax error", e.args[0] == 1064, str(e.args))
+    check("and kills nothing", one(target.cursor(), "SELECT 26") == 26)
+    target.close()
 
     # A broken replica leaves rotation and its readers see no errors.
     broken = "replica1"

@@ -12,6 +12,7 @@ import os
 import struct
 import sys
 import threading
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
 
@@ -440,10 +441,10 @@ def server_connection_limit(port):
         admin.close()
 
 
-def run_case(case, port):
+def run_case(case, port, *args):
     # One case going wrong (an error where a result was due) must not hide the others.
     try:
-        case(port)
+        case(port, *args)
     except (pymysql.MySQLError, mysqlraw.ServerError, mysqlraw.Closed, OSError, ValueError) as e:
         check("%s runs to its end" % case.__name__, False, repr(e))
 
@@ -466,6 +467,38 @@ def command_without_a_backend(port):
     check("and the session goes on once a connection is free", one(waiting.cursor(), "SELECT @@hostname IS NOT NULL") == 1)
     holder.close()
     waiting.close()
+
+
+def client_aborts(status_port):
+    with urllib.request.urlopen("http://%s:%d/metrics" % (HOST, status_port), timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith('causeway_errors_total{kind="client_abort"}'):
+                return int(float(line.split()[-1]))
+    return 0
+
+
+def write_whose_client_left(port, status_port):
+    """A write waiting for a backend connection (the pool is at its limit) whose client
+    gives up meanwhile is never sent: the client may be retrying it elsewhere already."""
+    quitter = app(port)  # logged in first: its connection went back to the pool
+    holder = app(port)
+    holder.cursor().execute("BEGIN")
+    one(holder.cursor(), "SELECT COUNT(*) FROM ss_rows")  # holds the only primary connection
+    before = client_aborts(status_port)
+    quitter._read_timeout = 1  # its driver gives up after a second
+    try:
+        quitter.cursor().execute("INSERT INTO ss_rows VALUES (4242)")
+        check("a write with no free backend connection waits", False, "it ran")
+    except pymysql.MySQLError:
+        pass  # the driver gave up and closed its socket
+    check("causeway notices that the waiting write's client left",
+          wait_until(lambda: client_aborts(status_port) > before, 30))
+    holder.cursor().execute("COMMIT")  # the connection is free for the waiting write now
+    holder.cursor().execute("INSERT INTO ss_rows VALUES (4243)")  # after it, on the only connection
+    holder.close()
+    d = direct(PRIMARY_PORT)
+    check("and never sends it", one(d.cursor(), "SELECT COUNT(*) FROM demo.ss_rows WHERE v = 4242") == 0)
+    d.close()
 
 
 def main():
@@ -498,6 +531,13 @@ def main():
     finally:
         status = proxy.stop()
     check("causeway is still up and exits 0 after SIGTERM", status == 0, "status %s" % status)
+    proxy = Causeway("pool:\n  max_connections_per_server: 1\nworkers: 1\n",
+                     replace=[(r"timeouts:\n", "timeouts:\n  backend_connect: 60s\n")], status=True)
+    try:
+        print("-- write_whose_client_left", flush=True)
+        run_case(write_whose_client_left, proxy.port, proxy.status_port)
+    finally:
+        proxy.stop()
     # Its own causeway, pool not limited: the server's limit is the one that bites.
     proxy = Causeway(users=[OTHER])
     try:

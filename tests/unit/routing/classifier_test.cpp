@@ -336,6 +336,11 @@ TEST_CASE("KILL reports the connection or query and the id", "[routing][classifi
   CHECK(r::classify("KILL -2147483648").kill_id == 2147483648ull);
   CHECK(r::classify("KILL -2147483649").kill_id == 0);  // below any 32-bit id: unknown
   CHECK(r::classify("KILL -0").kill_id == 0);
+  // The id alone ends the statement; anything else is the server's to judge.
+  CHECK(r::classify("KILL 42;").kill_id == 42);
+  CHECK(r::classify("KILL 42; SELECT 1").kill_id == 42);
+  CHECK(r::classify("KILL 2147483661-1").kill_id == 0);
+  CHECK(r::classify("KILL 2147483660 garbage; SELECT 1").kill_id == 0);
 }
 
 TEST_CASE("Prepared statement names are reported", "[routing][classifier]") {
