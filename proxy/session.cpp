@@ -1,12 +1,6 @@
 // The command phase of a client session: read a command, route it, relay the response.
 #include "proxy/session.hpp"
 
-#include <poll.h>
-#include <sys/socket.h>
-
-#include <algorithm>
-#include <cctype>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -86,59 +80,6 @@ awaitable<void> Session::watchdog() {
     client_.close();
     co_return;
   }
-}
-
-// The client closed its end (or reset it) and sent nothing that waits to be read, as a
-// server judges (MariaDB's vio_is_connected): a client that pipelined its next command (or
-// COM_QUIT) before closing still gets its statement run. Over TLS, a pending alert record
-// (close_notify) is the client saying goodbye, not a command.
-bool Session::client_gone() {
-  const int fd = client_.socket().native_handle();
-  pollfd p{fd, POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) <= 0) return false;
-  if (p.revents & (POLLHUP | POLLERR)) return true;
-  if (!(p.revents & POLLRDHUP)) return false;
-  std::uint8_t first = 0;
-  const ssize_t n = ::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
-  constexpr std::uint8_t tls_alert = 21;
-  return n <= 0 || (client_.is_tls() && first == tls_alert);
-}
-
-// Called every Session::busy_check: a statement running since the last call whose client
-// has gone is abandoned.
-void Session::check_client() {
-  if (phase_ != Phase::busy || client_gone_) return;
-  if (commands_ == checked_command_ && client_gone()) abandon_statement();
-  checked_command_ = commands_;
-}
-
-awaitable<void> watch_running_statements(Worker& worker) {
-  asio::steady_timer timer(worker.ctx);
-  for (;;) {
-    timer.expires_after(Session::busy_check);
-    boost::system::error_code ec;
-    co_await timer.async_wait(use_ec(ec));
-    if (ec) co_return;
-    for (Session* s : worker.sessions) s->check_client();
-  }
-}
-
-// The client of a running statement is gone (a socket timeout in its driver, a killed
-// process): the backend connection running it closes without a word, so the server stops
-// the statement when it next looks at its client and rolls back the transaction, and
-// releases its locks, as if the client had been connected to it directly.
-void Session::abandon_statement() {
-  worker_.stats.client_aborts.add();
-  client_gone_ = true;
-  if (const std::uint64_t running = running_->load(std::memory_order_acquire); running != 0) {
-    const auto server = static_cast<std::size_t>((running >> 32) - 1);
-    if (server < backends_.size() && backends_[server]) {
-      spdlog::debug("[{}] client gone while its statement runs on '{}': closing that connection", peer_,
-                    backends_[server]->endpoint().name);
-      backends_[server]->abort();
-    }
-  }
-  client_.close();
 }
 
 awaitable<void> Session::run() {
@@ -472,80 +413,6 @@ awaitable<bool> Session::send_reject(const Routed& r) {
                                                           routing::to_string(r.decision.reason))));
 }
 
-// KILL [QUERY|CONNECTION] with a causeway connection id, as drivers send to cancel: the
-// statement the named session runs is killed on its backend (through this session's own
-// connection to that server, as the same user), and KILL CONNECTION also closes it.
-awaitable<bool> Session::on_kill(std::uint32_t id, bool query_only) {
-  const auto err = co_await kill_session(id, query_only);
-  if (!err) co_return co_await send_ok(1);
-  const bool sent = co_await send_err(1, *err);
-  co_return sent && err->code != pr::er::connection_killed;  // KILL of itself ends the session
-}
-
-// Carries out a KILL of a causeway connection id; what went wrong, if anything.
-awaitable<std::optional<pr::ErrPacket>> Session::kill_session(std::uint32_t id, bool query_only) {
-  auto& services = worker_.services;
-  const auto entry = services.sessions.find(id);
-  if (!entry) co_return pr::make_err(pr::er::no_such_thread, "HY000", fmt::format("Unknown thread id: {}", id));
-  if (entry->user != user_)
-    co_return pr::make_err(pr::er::kill_denied, "HY000", fmt::format("You are not owner of thread {}", id));
-  if (id == connection_id_) {
-    if (query_only) co_return std::nullopt;  // nothing else runs on this session now
-    co_return pr::make_err(pr::er::connection_killed, "70100", "Connection was killed");
-  }
-  if (const std::uint64_t running = entry->running->load(std::memory_order_acquire); running != 0) {
-    const std::size_t server = static_cast<std::size_t>((running >> 32) - 1);
-    const auto thread = static_cast<std::uint32_t>(running);
-    std::optional<pr::ErrPacket> error;
-    Backend* backend = co_await acquire(server, error);
-    if (backend == nullptr) co_return error;
-    const std::string kill = fmt::format("KILL QUERY {}", thread);
-    // The statement may have ended meanwhile ("Unknown thread id"): the KILL still worked.
-    if (auto err = co_await run_hidden(*backend, pr::Command::query, pr::as_bytes(kill)); err && err->code != pr::er::no_such_thread) {
-      co_return err;
-    }
-  }
-  if (!query_only) {
-    auto close = [&registry = services.sessions, id] {
-      if (auto e = registry.find(id)) e->session->kill();  // still registered: still alive
-    };
-    asio::post(entry->worker->ctx, close);
-  }
-  co_return std::nullopt;
-}
-
-// KILL of a causeway id first in a multi-statement (`KILL 2147483660; SELECT 1`): causeway
-// carries it out, then sends the rest to a server behind `DO 0`, whose OK stands in for
-// the KILL's so the server's answers follow in sequence. A failed KILL ends the
-// multi-statement there, as a server stops at the first error.
-awaitable<bool> Session::kill_then_rest(const routing::Classification& c, std::string_view sql) {
-  constexpr std::string_view stand_in = "DO 0;";
-  if (1 + stand_in.size() + (sql.size() - c.first_end) >= pr::max_frame_payload) {
-    co_return co_await send_err(1, pr::make_err(pr::er::net_packet_too_large, "08S01",
-                                                "causeway: a multi-statement starting with KILL must fit one packet"));
-  }
-  if (auto err = co_await kill_session(static_cast<std::uint32_t>(c.kill_id),
-                                       c.action == routing::StatementAction::KillQuery)) {
-    const bool sent = co_await send_err(1, *err);
-    co_return sent && err->code != pr::er::connection_killed;
-  }
-  kill_rest_.clear();
-  const std::size_t header = pr::begin_packet(kill_rest_);  // forwarded as it is: one frame
-  kill_rest_.push_back(static_cast<std::uint8_t>(pr::Command::query));
-  kill_rest_.insert(kill_rest_.end(), stand_in.begin(), stand_in.end());
-  kill_rest_.insert(kill_rest_.end(), sql.begin() + c.first_end, sql.end());
-  const pr::Bytes payload(kill_rest_.data() + pr::frame_header_size, kill_rest_.size() - pr::frame_header_size);
-  pr::finish_packet(kill_rest_, header, 0);
-  co_return co_await on_query(pr::Packet{0, 0, payload});
-}
-
-// KILL [QUERY|CONNECTION] naming one of causeway's own connection ids (first, if several
-// statements): causeway carries it out (on_kill); any other KILL goes to a server.
-bool Session::kills_causeway_session(const routing::Classification& c) {
-  return (c.action == routing::StatementAction::KillQuery || c.action == routing::StatementAction::KillConnection) &&
-         c.kill_id >= Services::first_connection_id && c.kill_id <= UINT32_MAX;
-}
-
 awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   const std::string_view sql = pr::as_string_view(cmd.payload.subspan(1));
   const routing::Classification c = routing::classify(sql);
@@ -581,104 +448,6 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
     record_session_statement(c, sql);
   }
   co_return true;
-}
-
-namespace {
-// Whether `sql` contains `lower` in any case (a plain text search).
-bool contains_word(std::string_view sql, std::string_view lower) {
-  return std::search(sql.begin(), sql.end(), lower.begin(), lower.end(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         }) != sql.end();
-}
-}  // namespace
-
-bool Session::names_session_tracking(std::string_view sql) { return contains_word(sql, "session_track"); }
-
-// A client that sets session_track_system_variables (MySQL: session_track_gtids) itself
-// replaces what causeway asked the connection to track: the commit GTIDs stop coming and
-// reads would no longer wait for the session's writes. The connection is marked so that
-// sync_state asks again before its next use.
-void Session::note_tracking_change(const routing::Classification& c, std::string_view sql) {
-  if (!routing::changes_session_settings(c) || !names_session_tracking(sql)) return;
-  // What the client now tracks itself: commit GTIDs only if its list names them (MySQL:
-  // session_track_gtids set to anything but OFF).
-  if (!tracker_.ended_with_error()) {
-    client_tracks_gtids_ = contains_word(sql, "last_gtid") || contains_word(sql, "'*'") ||
-                           contains_word(sql, "\"*\"") ||
-                           (contains_word(sql, "session_track_gtids") && !contains_word(sql, "off"));
-  }
-  if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
-    backends_[*last]->applied.gtid_tracking = false;
-}
-
-// How long the session may wait for its client's next command: timeouts.client_idle, or
-// less if the session set wait_timeout lower, as a server would close it.
-std::chrono::milliseconds Session::idle_limit() const {
-  auto configured = std::chrono::duration_cast<std::chrono::milliseconds>(runtime_->config->timeouts.client_idle);
-  if (configured.count() == 0) configured = std::chrono::hours(24 * 365 * 10);  // 0: no limit
-  return wait_timeout_ ? std::min(configured, *wait_timeout_) : configured;
-}
-
-void Session::set_wait_timeout(std::int64_t seconds) {
-  const auto before = idle_limit();
-  // DEFAULT (or an expression causeway does not evaluate): the configured limit.
-  if (seconds < 0) {
-    wait_timeout_.reset();
-  } else {
-    wait_timeout_ = std::chrono::seconds(std::clamp<std::int64_t>(seconds, 1, 31'536'000));  // the server's range
-  }
-  // The watchdog sleeps until the old, later deadline: woken, it re-arms for deadline_,
-  // which the command loop sets before the session next waits for anything.
-  if (idle_limit() < before) timer_.cancel();
-}
-
-// The connection on `server` now carries settings no replay list describes (the router has
-// pinned the session to it): neither this session's other connections nor another session
-// may take it for one in a known state.
-void Session::note_unrecorded_settings(std::size_t server) {
-  unrecorded_settings_ = true;
-  update_signature();
-  if (server < backends_.size() && backends_[server]) backends_[server]->applied.signature = signature_;
-}
-
-// SET and USE ran on one backend; the others learn them before their next use.
-void Session::record_session_statement(const routing::Classification& c, std::string_view sql) {
-  if (c.wait_timeout && !c.has(routing::flag::MultiStatement)) set_wait_timeout(*c.wait_timeout);
-  if (c.action == routing::StatementAction::Use) {
-    schema_ = std::string(c.object);
-    if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
-      backends_[*last]->applied.schema = schema_;
-    return;
-  }
-  if (c.has(routing::flag::MultiStatement)) return;
-  const bool session_tx = c.action == routing::StatementAction::SetTransaction &&
-                          c.scope == routing::TransactionScope::Session;
-  if (c.action != routing::StatementAction::Set && !session_tx) return;
-  const auto vars = c.session_vars & ~(routing::setvar::UserVariable | routing::setvar::Global);
-  if (vars == 0 && !session_tx) return;  // user variables pin the session; globals are not session state
-  std::string text(sql);
-  // A repeated SET is already part of the state, but what it sets must be replayed after
-  // anything set in between (sql_mode A, then B, then A again ends with A): move it last.
-  if (!replay_.empty() && replay_.back() == text) return;
-  std::erase(replay_, text);
-  const std::uint64_t before = signature_;
-  replay_.push_back(std::move(text));
-  update_signature();
-  // The backend that ran it has it already.
-  if (auto last = state_.last_server; last && backends_[*last] && backends_[*last]->applied.signature == before) {
-    backends_[*last]->applied.signature = signature_;
-  }
-}
-
-void Session::update_signature() {
-  std::uint64_t h = 0;
-  for (const auto& s : replay_) {
-    for (unsigned char ch : s) h = (h ^ ch) * 0x100000001b3ull;  // FNV-1a
-    h = (h ^ 0xff) * 0x100000001b3ull;
-  }
-  // Settings nobody recorded make this session's state its own: no other session matches.
-  if (unrecorded_settings_) h = (h ^ connection_id_) * 0x100000001b3ull ^ 0x8000000000000000ull;
-  signature_ = replay_.empty() && !unrecorded_settings_ ? 0 : (h == 0 ? 1 : h);
 }
 
 PoolKey Session::pool_key(std::size_t server) const {
