@@ -79,8 +79,13 @@ class SessionRegistry {
     Worker* worker = nullptr;
     Session* session = nullptr;  // valid only on `worker`'s thread, while registered
     std::string user;
-    // What the session runs now: (server index + 1) << 32 | backend thread id; 0 when idle.
+    // What the session runs now: running_on(server index, backend thread id); 0 when idle.
     std::shared_ptr<const std::atomic<std::uint64_t>> running;
+    static std::uint64_t running_on(std::size_t server, std::uint32_t thread) {
+      return (std::uint64_t(server + 1) << 32) | thread;
+    }
+    static std::size_t running_server(std::uint64_t running) { return static_cast<std::size_t>((running >> 32) - 1); }
+    static std::uint32_t running_thread(std::uint64_t running) { return static_cast<std::uint32_t>(running); }
   };
   void add(std::uint32_t id, Entry entry);
   void remove(std::uint32_t id);

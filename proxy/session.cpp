@@ -480,13 +480,7 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
       backend.applied.schema = schema_;
       break;
     case pr::Command::reset_connection:
-      routing::reset_session(state_);
-      client_tracks_gtids_ = false;
-      wait_timeout_.reset();
-      session_level_ = routing::Consistency::Unspecified;
-      replay_.clear();
-      unrecorded_settings_ = false;
-      update_signature();
+      forget_session_settings();
       backend.applied.signature = 0;
       backend.applied.gtid_tracking = false;  // the server forgot causeway's tracking too
       backend.statements.clear();  // the server dropped its prepared statements
@@ -531,14 +525,8 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   login_ = std::move(*login);
   user_ = cu.username;
   worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});
-  routing::reset_session(state_);
-  client_tracks_gtids_ = false;
-  wait_timeout_.reset();
-  session_level_ = routing::Consistency::Unspecified;
+  forget_session_settings();
   schema_ = login_.database;
-  replay_.clear();
-  unrecorded_settings_ = false;
-  update_signature();
   multi_statements_ = (client_caps_ & pr::cap::multi_statements) != 0;
   co_return co_await send_ok(seq);
 }

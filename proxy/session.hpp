@@ -172,6 +172,7 @@ class Session {
   PoolKey pool_key(std::size_t server) const;
   bool leaves_connection_state(const routing::Classification* statement) const;
   void update_signature();
+  void forget_session_settings();
   void note_unrecorded_settings(std::size_t server);
   void note_tracking_change(const routing::Classification& c, std::string_view sql);
   static bool names_session_tracking(std::string_view sql);

@@ -15,9 +15,6 @@ namespace pr = protocol;
 
 namespace {
 
-
-// Capabilities whose mismatch between client and backend would change the relayed bytes.
-
 void make_nonce(std::array<std::uint8_t, 20>& nonce) {
   if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) {
     throw std::runtime_error("no randomness for the authentication nonce");

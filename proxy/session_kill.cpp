@@ -36,8 +36,8 @@ awaitable<std::optional<pr::ErrPacket>> Session::kill_session(std::uint32_t id, 
     co_return pr::make_err(pr::er::connection_killed, "70100", "Connection was killed");
   }
   if (const std::uint64_t running = entry->running->load(std::memory_order_acquire); running != 0) {
-    const std::size_t server = static_cast<std::size_t>((running >> 32) - 1);
-    const auto thread = static_cast<std::uint32_t>(running);
+    const std::size_t server = SessionRegistry::Entry::running_server(running);
+    const std::uint32_t thread = SessionRegistry::Entry::running_thread(running);
     std::optional<pr::ErrPacket> error;
     Backend* backend = co_await acquire(server, error);
     if (backend == nullptr) co_return error;
@@ -131,7 +131,7 @@ void Session::abandon_statement() {
   worker_.stats.client_aborts.add();
   client_gone_ = true;
   if (const std::uint64_t running = running_->load(std::memory_order_acquire); running != 0) {
-    const auto server = static_cast<std::size_t>((running >> 32) - 1);
+    const std::size_t server = SessionRegistry::Entry::running_server(running);
     if (server < backends_.size() && backends_[server]) {
       spdlog::debug("[{}] client gone while its statement runs on '{}': closing that connection", peer_,
                     backends_[server]->endpoint().name);

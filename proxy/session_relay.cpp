@@ -269,7 +269,7 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
     }
     ++worker_.outstanding[server];  // indexed again after the response: a reload may grow it
     worker_.statements_by_server[server].add();
-    running_->store((std::uint64_t(server + 1) << 32) | backend->thread_id(), std::memory_order_release);
+    running_->store(SessionRegistry::Entry::running_on(server, backend->thread_id()), std::memory_order_release);
     bool lost_before_reply = false;
     Next next = Next::proceed;
     if (!co_await write_packet(*backend, cmd, payload)) {
@@ -280,9 +280,8 @@ awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes paylo
       // Several statements in one command (a multi-statement, a procedure) may each commit:
       // every OK of the response is looked at, not only the last.
       if (statement != nullptr && statement->has(routing::flag::Call)) backend->called_procedure = true;
-      const bool several_oks = statement != nullptr &&
-                               (statement->has(routing::flag::MultiStatement) ||
-                                statement->cls == routing::StatementClass::Call);
+      const bool several_oks =
+          statement != nullptr && statement->has(routing::flag::MultiStatement | routing::flag::Call);
       next = co_await relay_response(*backend, shape.kind, server, several_oks, lost_before_reply);
     }
     --worker_.outstanding[server];

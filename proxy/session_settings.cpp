@@ -101,6 +101,18 @@ void Session::record_session_statement(const routing::Classification& c, std::st
   }
 }
 
+// A fresh login (COM_RESET_CONNECTION, COM_CHANGE_USER): the server-side session starts
+// over, and so does what causeway keeps of it.
+void Session::forget_session_settings() {
+  routing::reset_session(state_);
+  client_tracks_gtids_ = false;
+  wait_timeout_.reset();
+  session_level_ = routing::Consistency::Unspecified;
+  replay_.clear();
+  unrecorded_settings_ = false;
+  update_signature();
+}
+
 void Session::update_signature() {
   std::uint64_t h = 0;
   for (const auto& s : replay_) {
