@@ -158,6 +158,17 @@ const char* to_string(Consistency c) {
   return "unknown";
 }
 
+const char* to_string(BackendTlsMode m) {
+  switch (m) {
+    case BackendTlsMode::Disabled: return "disabled";
+    case BackendTlsMode::Preferred: return "preferred";
+    case BackendTlsMode::Required: return "required";
+    case BackendTlsMode::VerifyCa: return "verify_ca";
+    case BackendTlsMode::VerifyIdentity: return "verify_identity";
+  }
+  return "unknown";
+}
+
 const char* to_string(ServerRole r) {
   switch (r) {
     case ServerRole::Auto: return "auto";

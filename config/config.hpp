@@ -20,12 +20,25 @@ struct Listener {
 
 enum class ServerRole { Auto, Primary, Replica };
 
+// TLS from causeway to a database server (docs/configuration.md, "backend_tls"). The
+// modes are the MySQL client's --ssl-mode values.
+enum class BackendTlsMode { Disabled, Preferred, Required, VerifyCa, VerifyIdentity };
+
+struct BackendTls {
+  BackendTlsMode mode = BackendTlsMode::Disabled;
+  std::string ca_file;    // verify_ca, verify_identity: the CA bundle; empty: the system's
+  std::string cert_file;  // a client certificate, for accounts that REQUIRE X509 or SUBJECT
+  std::string key_file;
+  bool operator==(const BackendTls&) const = default;
+};
+
 struct Server {
   std::string name;
   std::string host = "127.0.0.1";
   std::uint16_t port = 3306;
   ServerRole role = ServerRole::Auto;  // Auto: decided by the monitor (read_only)
   unsigned weight = 1;                 // for load balancing over replicas
+  std::optional<BackendTls> tls;       // set: replaces Config::backend_tls for this server
 };
 
 enum class AuthPlugin { MysqlNativePassword, CachingSha2Password };
@@ -156,6 +169,7 @@ struct Config {
   std::string server_version;       // empty: mirror the primary's version string
   unsigned workers = 0;             // 0: one per core
   Tls tls;
+  BackendTls backend_tls;  // every server's, unless the server has its own `tls`
   Limits limits;
   Timeouts timeouts;
   std::optional<MonitorSettings> monitor;  // account and timing of the health monitor
@@ -167,6 +181,11 @@ struct Config {
   Status status;
   std::string log_level = "info";
 };
+
+// The TLS settings causeway uses towards `server`.
+inline const BackendTls& backend_tls_for(const Config& c, const Server& server) {
+  return server.tls ? *server.tls : c.backend_tls;
+}
 
 // One located problem in a config file: "servers[1].port" at 12:9.
 struct Issue {
@@ -203,5 +222,6 @@ const char* to_string(AuthPlugin);
 const char* to_string(ServerRole);
 const char* to_string(StatementClass);  // as written in the config: "read", "ddl", ...
 const char* to_string(Consistency);     // "eventual", "read_your_writes", ...
+const char* to_string(BackendTlsMode);  // "disabled", "verify_ca", ...
 
 }  // namespace causeway::config

@@ -77,6 +77,7 @@ class Parser {
   void consistency(const YAML::Node& n, const std::string& path, ConsistencySettings& out);
   void level(const YAML::Node& n, const std::string& path, std::optional<Consistency>& out);
   void monitor(const YAML::Node& n, const std::string& path, std::optional<MonitorSettings>& out);
+  void backend_tls(const YAML::Node& n, const std::string& path, BackendTls& out);
   void string_list(const YAML::Node& n, const std::string& path, std::vector<std::string>& out);
   void class_list(const YAML::Node& n, const std::string& path, std::vector<StatementClass>& out);
   void route(const YAML::Node& n, const std::string& path, Rule& out);
@@ -267,7 +268,22 @@ void Parser::server(const YAML::Node& n, const std::string& path, Server& out) {
        {"host", [&](auto& v, auto& p) { string(v, p, out.host); }},
        {"port", [&](auto& v, auto& p) { port(v, p, out.port, false); }},
        {"role", [&](auto& v, auto& p) { choice<ServerRole>(v, p, roles, out.role); }},
-       {"weight", [&](auto& v, auto& p) { integer(v, p, out.weight); }}});
+       {"weight", [&](auto& v, auto& p) { integer(v, p, out.weight); }},
+       {"tls", [&](auto& v, auto& p) { backend_tls(v, p, out.tls.emplace()); }}});
+}
+
+constexpr std::pair<std::string_view, BackendTlsMode> tls_modes[] = {
+    {"disabled", BackendTlsMode::Disabled},   {"preferred", BackendTlsMode::Preferred},
+    {"required", BackendTlsMode::Required},   {"verify_ca", BackendTlsMode::VerifyCa},
+    {"verify_identity", BackendTlsMode::VerifyIdentity},
+};
+
+void Parser::backend_tls(const YAML::Node& n, const std::string& path, BackendTls& out) {
+  map(n, path,
+      {{"mode", [&](auto& v, auto& p) { choice<BackendTlsMode>(v, p, tls_modes, out.mode); }},
+       {"ca_file", [&](auto& v, auto& p) { string(v, p, out.ca_file); }},
+       {"cert_file", [&](auto& v, auto& p) { string(v, p, out.cert_file); }},
+       {"key_file", [&](auto& v, auto& p) { string(v, p, out.key_file); }}});
 }
 
 void Parser::user(const YAML::Node& n, const std::string& path, User& out) {
@@ -422,6 +438,7 @@ void Parser::document(const YAML::Node& root) {
                {"key_file", [&](auto& v2, auto& p2) { string(v2, p2, c.tls.key_file); }},
                {"require", [&](auto& v2, auto& p2) { boolean(v2, p2, c.tls.require); }}});
         }},
+       {"backend_tls", [&](auto& v, auto& p) { backend_tls(v, p, c.backend_tls); }},
        {"limits",
         [&](auto& v, auto& p) {
           map(v, p,

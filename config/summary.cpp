@@ -73,9 +73,11 @@ std::string summary(const Config& c) {
   for (const Listener& l : c.listeners)
     line(fmt::format("  {:<16} {}", l.name, endpoint(l.address, l.port)));
   line(fmt::format("servers ({}):", c.servers.size()));
-  for (const Server& s : c.servers)
-    line(fmt::format("  {:<16} {:<24} role={:<8} weight={}", s.name, endpoint(s.host, s.port),
-                     to_string(s.role), s.weight));
+  for (const Server& s : c.servers) {
+    const BackendTls& tls = backend_tls_for(c, s);
+    line(fmt::format("  {:<16} {:<24} role={:<8} weight={}{}", s.name, endpoint(s.host, s.port), to_string(s.role),
+                     s.weight, tls.mode == BackendTlsMode::Disabled ? "" : fmt::format(" tls={}", to_string(tls.mode))));
+  }
   line(fmt::format("users ({}):", c.users.size()));
   for (const User& u : c.users)
     line(fmt::format("  {:<16} {} ({}){}", u.name, to_string(u.auth_plugin), credential_kind(u),

@@ -197,6 +197,24 @@ void check_tls(Checker& c, const Tls& tls) {
            "satisfy it");
 }
 
+// `path` is "backend_tls" or "servers[i].tls".
+void check_backend_tls(Checker& c, const std::string& path, const BackendTls& tls) {
+  const auto key = [&](std::string_view k) { return fmt::format("{}.{}", path, k); };
+  for (auto [name, file] : {std::pair{"ca_file", &tls.ca_file}, {"cert_file", &tls.cert_file}, {"key_file", &tls.key_file}}) {
+    if (!file->empty()) check_readable_file(c, key(name), *file);
+    else if (c.has(key(name))) c.fail(key(name), "must not be empty (leave it out)");
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    const bool cert = tls.cert_file.empty();
+    c.fail(key(cert ? "cert_file" : "key_file"),
+           fmt::format("is required when {} is set (a client certificate needs its key)", key(cert ? "key_file" : "cert_file")));
+  }
+  if (!tls.ca_file.empty() && (tls.mode == BackendTlsMode::Preferred || tls.mode == BackendTlsMode::Required))
+    c.fail(key("ca_file"), fmt::format("is only used by mode verify_ca or verify_identity; {} does not check the "
+                                       "server's certificate (set {} to verify_ca)",
+                                       to_string(tls.mode), key("mode")));
+}
+
 void check_limits_and_timeouts(Checker& c, const Config& cfg) {
   if (cfg.limits.max_client_connections == 0)
     c.fail("limits.max_client_connections", "must be at least 1");
@@ -295,6 +313,9 @@ std::vector<Issue> validate(const Config& config, const Locations& locations) {
   check_servers(c, config);
   check_users(c, config);
   check_tls(c, config.tls);
+  check_backend_tls(c, "backend_tls", config.backend_tls);
+  for (std::size_t i = 0; i < config.servers.size(); ++i)
+    if (config.servers[i].tls) check_backend_tls(c, item("servers", i, "tls"), *config.servers[i].tls);
   check_limits_and_timeouts(c, config);
   check_monitor(c, config.monitor);
   check_replication(c, config);
@@ -306,7 +327,12 @@ std::vector<Issue> validate(const Config& config, const Locations& locations) {
 
 void resolve_relative_paths(Config& config, const std::string& base_dir) {
   if (base_dir.empty()) return;
-  for (std::string* file : {&config.tls.cert_file, &config.tls.key_file}) {
+  std::vector<std::string*> files{&config.tls.cert_file, &config.tls.key_file};
+  std::vector<BackendTls*> backend{&config.backend_tls};
+  for (Server& s : config.servers)
+    if (s.tls) backend.push_back(&*s.tls);
+  for (BackendTls* t : backend) files.insert(files.end(), {&t->ca_file, &t->cert_file, &t->key_file});
+  for (std::string* file : files) {
     if (!file->empty() && std::filesystem::path(*file).is_relative())
       *file = (std::filesystem::path(base_dir) / *file).lexically_normal().string();
   }

@@ -53,6 +53,11 @@ void rule(Json& j, const config::Rule& r) {
   j.field("reject", r.reject).end_object();
 }
 
+void backend_tls(Json& j, const config::BackendTls& t) {
+  j.begin_object().field("mode", config::to_string(t.mode)).field("ca_file", t.ca_file);
+  j.field("cert_file", t.cert_file).field("key_file", t.key_file).end_object();
+}
+
 void servers_and_users(Json& j, const config::Config& c) {
   j.key("listeners").begin_array();
   for (const auto& l : c.listeners)
@@ -60,7 +65,9 @@ void servers_and_users(Json& j, const config::Config& c) {
   j.end_array().key("servers").begin_array();
   for (const auto& s : c.servers) {
     j.begin_object().field("name", s.name).field("host", s.host).field("port", unsigned{s.port});
-    j.field("role", config::to_string(s.role)).field("weight", s.weight).end_object();
+    j.field("role", config::to_string(s.role)).field("weight", s.weight).key("tls");
+    backend_tls(j, config::backend_tls_for(c, s));
+    j.end_object();
   }
   j.end_array().key("users").begin_array();
   for (const auto& u : c.users) {
@@ -99,6 +106,8 @@ void accounts(Json& j, const config::Config& c) {
 void settings(Json& j, const config::Config& c) {
   j.key("tls").begin_object().field("cert_file", c.tls.cert_file).field("key_file", c.tls.key_file);
   j.field("require", c.tls.require).end_object();
+  j.key("backend_tls");
+  backend_tls(j, c.backend_tls);
   j.key("limits").begin_object().field("max_client_connections", std::uint64_t{c.limits.max_client_connections});
   j.field("max_packet_size", c.limits.max_packet_size).end_object();
   const auto& t = c.timeouts;

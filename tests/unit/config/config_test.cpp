@@ -172,6 +172,35 @@ log_level: debug
   CHECK(c.log_level == "debug");
 }
 
+TEST_CASE("backend_tls applies to every server; a server's own tls replaces it", "[config]") {
+  const cfg::Config c = cfg::load_string(R"(listeners:
+  - port: 16033
+servers:
+  - name: a
+  - name: b
+    tls:
+      mode: preferred
+  - name: c
+    tls:
+users:
+  - name: app
+    password: app
+backend_tls:
+  mode: verify_identity
+  ca_file: /dev/null
+)");
+  REQUIRE(c.servers.size() == 3);
+  const auto& a = cfg::backend_tls_for(c, c.servers[0]);
+  CHECK(a.mode == cfg::BackendTlsMode::VerifyIdentity);
+  CHECK(a.ca_file == "/dev/null");
+  const auto& b = cfg::backend_tls_for(c, c.servers[1]);
+  CHECK(b.mode == cfg::BackendTlsMode::Preferred);
+  CHECK(b.ca_file.empty());
+  // An empty `tls:` is a block of defaults: plain TCP to that server.
+  CHECK(cfg::backend_tls_for(c, c.servers[2]).mode == cfg::BackendTlsMode::Disabled);
+  CHECK(cfg::load_string(minimal).backend_tls.mode == cfg::BackendTlsMode::Disabled);
+}
+
 TEST_CASE("omitted optional keys keep their documented defaults", "[config]") {
   const cfg::Config c = cfg::load_string(minimal);
   CHECK(c.listeners.at(0).name == "main");
@@ -384,6 +413,15 @@ TEST_CASE("each validation rule reports its key path and reason", "[config][vali
       {"tls file is not a directory",
        minimal + "tls:\n  cert_file: /tmp\n  key_file: /dev/null\n", "tls.cert_file",
        "is a directory"},
+      {"backend tls mode from the list", minimal + "backend_tls:\n  mode: verify\n", "backend_tls.mode",
+       "must be one of disabled, preferred, required, verify_ca, verify_identity; got \"verify\""},
+      {"backend tls cert needs its key", minimal + "backend_tls:\n  mode: required\n  cert_file: /dev/null\n",
+       "backend_tls.key_file", "is required when backend_tls.cert_file is set"},
+      {"backend tls ca needs a verifying mode", minimal + "backend_tls:\n  mode: required\n  ca_file: /dev/null\n",
+       "backend_tls.ca_file", "required does not check the server's certificate"},
+      {"a server's tls file must exist",
+       listeners + users + "servers:\n  - name: a\n    tls:\n      mode: verify_ca\n      ca_file: /nonexistent/ca.pem\n",
+       "servers[0].tls.ca_file", "file not found: /nonexistent/ca.pem"},
       {"monitor needs a password", minimal + "monitor:\n  user: m\n", "monitor.password",
        "is required"},
       {"monitor needs a user", minimal + "monitor:\n  password: m\n", "monitor.user",

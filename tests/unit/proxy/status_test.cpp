@@ -271,8 +271,8 @@ TEST_CASE("/api/config shows the running config with every secret as ***", "[sta
   CHECK(json.find(R"("password":"***")") != std::string::npos);
   CHECK(json.find(R"("password_hash":"***")") != std::string::npos);
   CHECK(json.find(R"("admin_token":"***")") != std::string::npos);
-  CHECK(json.find(R"({"name":"replica1","host":"127.0.0.1","port":13307,"role":"replica","weight":1})") !=
-        std::string::npos);
+  CHECK(json.find(R"({"name":"replica1","host":"127.0.0.1","port":13307,"role":"replica","weight":1,)"
+                  R"("tls":{"mode":"disabled","ca_file":"","cert_file":"","key_file":""}})") != std::string::npos);
   CHECK(json.find(R"("handshake":"10s")") != std::string::npos);
   CHECK(json.find(R"("reject":"say \"no\"\n"})") != std::string::npos);
 }
