@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <atomic>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <stdexcept>
 
 #include "proxy/pool.hpp"
 #include "proxy/protocol/constants.hpp"
@@ -15,12 +19,43 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
-
-}  // namespace
-
-namespace {
 std::atomic<std::uint64_t> next_backend_id{1};
+
+std::shared_ptr<asio::ssl::context> make_backend_tls(const config::Server& server, const config::BackendTls& t) {
+  using Mode = config::BackendTlsMode;
+  if (t.mode == Mode::Disabled) return nullptr;
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  const auto load = [&](const char* what, const std::string& file, auto&& fn) {
+    boost::system::error_code ec;
+    fn(ec);
+    if (ec)
+      throw std::runtime_error(fmt::format("server '{}': cannot load the TLS {} {}: {}", server.name, what, file,
+                                           ec.message()));
+  };
+  if (t.mode == Mode::VerifyCa || t.mode == Mode::VerifyIdentity) {
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+    if (t.ca_file.empty())
+      load("CA store", "(system default)", [&](auto& ec) { ctx->set_default_verify_paths(ec); });
+    else
+      load("CA file", t.ca_file, [&](auto& ec) { ctx->load_verify_file(t.ca_file, ec); });
+  } else {
+    ctx->set_verify_mode(asio::ssl::verify_none);
+  }
+  if (!t.cert_file.empty()) {
+    load("certificate", t.cert_file, [&](auto& ec) { ctx->use_certificate_chain_file(t.cert_file, ec); });
+    load("key", t.key_file, [&](auto& ec) { ctx->use_private_key_file(t.key_file, asio::ssl::context::pem, ec); });
+  }
+  return ctx;
+}
+
 }  // namespace
+
+Endpoint make_endpoint(const config::Config& cfg, const config::Server& server) {
+  const config::BackendTls& tls = config::backend_tls_for(cfg, server);
+  return Endpoint{server.name, server.host, server.port, false, tls, make_backend_tls(server, tls)};
+}
 
 Backend::Backend(asio::any_io_executor ex, Endpoint endpoint)
     : socket_(std::move(ex)),
@@ -144,6 +179,17 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
                       : login.mariadb_caps & pr::mariadb_cap::relayable & handshake_.mariadb_capabilities;
   if (mariadb_caps_ != 0) caps_ &= ~pr::cap::long_password;
 
+  pr::HandshakeResponse resp;
+  resp.capabilities = caps_;
+  resp.mariadb_capabilities = mariadb_caps_;
+  resp.max_packet_size = 1024u * 1024 * 1024;
+  resp.charset = login.charset;
+  std::uint8_t seq = static_cast<std::uint8_t>(pkt.seq + 1);
+  if (endpoint_.tls) {
+    if (auto err = co_await start_tls(resp, seq)) co_return err;
+    resp.capabilities = caps_;
+  }
+
   std::string plugin = handshake_.auth_plugin;
   std::string nonce(reinterpret_cast<const char*>(handshake_.nonce.data()), handshake_.nonce.size());
   auto first = plugin_response(plugin, pr::as_bytes(nonce), login);
@@ -153,11 +199,6 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
     first = plugin_response(plugin, pr::as_bytes(nonce), login);
     if (!first) co_return local_error("no credentials to answer the server's authentication");
   }
-  pr::HandshakeResponse resp;
-  resp.capabilities = caps_;
-  resp.mariadb_capabilities = mariadb_caps_;
-  resp.max_packet_size = 1024u * 1024 * 1024;
-  resp.charset = login.charset;
   resp.username = login.user;
   resp.auth_response = *first;
   resp.database = login.database;
@@ -166,7 +207,6 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
   scratch_.clear();
   std::vector<std::uint8_t> payload;
   pr::encode_handshake_response(resp, payload);
-  std::uint8_t seq = static_cast<std::uint8_t>(pkt.seq + 1);
   if (auto err = co_await send(seq, payload)) co_return err;
 
   for (;;) {
@@ -197,6 +237,12 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
       if (p[1] == pr::auth::sha2_fast_auth_success) continue;  // the OK follows
       if (p[1] != pr::auth::sha2_perform_full_auth) co_return local_error("unexpected caching_sha2_password message");
       if (!login.password) co_return local_error("the server needs full caching_sha2_password authentication, which needs the user's clear password in causeway's config");
+      if (tls_) {  // the channel is private: the password goes as it is
+        std::string clear = *login.password;
+        clear.push_back('\0');
+        if (auto err = co_await send(seq, pr::as_bytes(clear))) co_return err;
+        continue;
+      }
       // Plain connection: ask for the server's RSA key and send the password encrypted.
       const std::uint8_t request = pr::auth::sha2_request_public_key;
       if (auto err = co_await send(seq, pr::Bytes(&request, 1))) co_return err;
@@ -212,12 +258,49 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
   }
 }
 
+awaitable<std::optional<BackendError>> Backend::start_tls(const pr::HandshakeResponse& request, std::uint8_t& seq) {
+  const config::BackendTlsMode mode = endpoint_.tls_settings.mode;
+  if ((handshake_.capabilities & pr::cap::ssl) == 0) {
+    if (mode == config::BackendTlsMode::Preferred) co_return std::nullopt;
+    co_return local_error(fmt::format("the server does not offer TLS, which tls mode {} requires",
+                                      config::to_string(mode)));
+  }
+  caps_ |= pr::cap::ssl;
+  pr::HandshakeResponse ssl_request = request;
+  ssl_request.capabilities = caps_;
+  std::vector<std::uint8_t> payload;
+  pr::encode_ssl_request(ssl_request, payload);
+  if (auto err = co_await send(seq++, payload)) co_return err;
+
+  tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *endpoint_.tls);
+  SSL* ssl = tls_->native_handle();
+  boost::system::error_code ec;
+  const bool is_address = (asio::ip::make_address(endpoint_.host, ec), !ec);
+  if (!is_address) SSL_set_tlsext_host_name(ssl, endpoint_.host.c_str());
+  if (mode == config::BackendTlsMode::VerifyIdentity) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (is_address) X509_VERIFY_PARAM_set1_ip_asc(param, endpoint_.host.c_str());
+    else X509_VERIFY_PARAM_set1_host(param, endpoint_.host.c_str(), 0);
+  }
+  co_await tls_->async_handshake(asio::ssl::stream_base::client, use_ec(ec));
+  if (ec) {
+    const long verify = SSL_get_verify_result(ssl);
+    co_return local_error(verify != X509_V_OK
+                              ? fmt::format("TLS handshake failed: the server's certificate: {} (tls mode {})",
+                                            X509_verify_cert_error_string(verify), config::to_string(mode))
+                              : "TLS handshake failed: " + ec.message());
+  }
+  co_return std::nullopt;
+}
+
 void Backend::close() {
   if (!socket_.is_open()) return;
   boost::system::error_code ec;
   static constexpr std::uint8_t quit[] = {1, 0, 0, 0, 0x01};
   socket_.non_blocking(true, ec);
-  socket_.write_some(asio::buffer(quit), ec);  // best effort: never blocks
+  // Best effort: never blocks.
+  if (tls_) asio::write(*tls_, asio::buffer(quit), ec);
+  else socket_.write_some(asio::buffer(quit), ec);
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
 }

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/config.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/protocol/auth.hpp"
 #include "proxy/protocol/frame.hpp"
@@ -19,7 +20,14 @@ struct Endpoint {
   std::string host;
   std::uint16_t port = 0;
   bool removed = false;  // a reload dropped it: no new connections
+  // TLS towards this server: the settings, and the context made from them (null: plain TCP).
+  config::BackendTls tls_settings;
+  std::shared_ptr<asio::ssl::context> tls;
 };
+
+// The endpoint of a configured server, with its TLS context. Throws std::runtime_error
+// naming the file it cannot load.
+Endpoint make_endpoint(const config::Config& cfg, const config::Server& server);
 
 // What causeway needs to log in to a backend as a client's user.
 struct BackendLogin {
@@ -51,10 +59,16 @@ class Backend {
   // Writes a whole buffer; reads more bytes into reader(); both report errors as codes.
   awaitable<void> write(asio::const_buffer buf, boost::system::error_code& ec) {
     last_write_ = std::chrono::steady_clock::now();
-    co_await asio::async_write(socket_, buf, use_ec(ec));
+    if (tls_) {
+      co_await asio::async_write(*tls_, buf, use_ec(ec));
+    } else {
+      co_await asio::async_write(socket_, buf, use_ec(ec));
+    }
   }
   awaitable<std::size_t> read_more(boost::system::error_code& ec) {
-    const std::size_t n = co_await socket_.async_read_some(to_buffer(reader_.prepare(16 * 1024)), use_ec(ec));
+    const auto space = to_buffer(reader_.prepare(16 * 1024));
+    const std::size_t n = tls_ ? co_await tls_->async_read_some(space, use_ec(ec))
+                               : co_await socket_.async_read_some(space, use_ec(ec));
     reader_.commit(n);
     co_return n;
   }
@@ -67,6 +81,7 @@ class Backend {
   std::uint32_t mariadb_caps() const { return mariadb_caps_; }
   bool is_mariadb() const { return handshake_.server_version.find("MariaDB") != std::string::npos; }
   bool is_open() const { return socket_.is_open(); }
+  bool is_tls() const { return tls_ != nullptr; }
   // Unique within the process: prepared-statement ids are only valid on the connection
   // that issued them.
   std::uint64_t id() const { return id_; }
@@ -116,11 +131,13 @@ class Backend {
 
  private:
   awaitable<std::optional<BackendError>> login_with(const BackendLogin& login);
+  awaitable<std::optional<BackendError>> start_tls(const protocol::HandshakeResponse& request, std::uint8_t& seq);
   awaitable<std::optional<BackendError>> read_packet(protocol::Packet& out);
   awaitable<std::optional<BackendError>> send(std::uint8_t seq, protocol::Bytes payload);
   BackendError local_error(std::string message) const;
 
   tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;  // after start_tls
   Endpoint endpoint_;
   protocol::FrameReader reader_;
   protocol::Handshake handshake_;

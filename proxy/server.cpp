@@ -45,6 +45,24 @@ std::unique_ptr<asio::ssl::context> make_tls(const config::Tls& tls) {
 
 }  // namespace
 
+namespace {
+
+// The monitor's and the streams' TLS: the same as the server's backend connections.
+replication::ClientTls client_tls(const config::BackendTls& t) {
+  using Mode = replication::ClientTls::Mode;
+  Mode mode = Mode::Disabled;
+  switch (t.mode) {
+    case config::BackendTlsMode::Disabled: mode = Mode::Disabled; break;
+    case config::BackendTlsMode::Preferred: mode = Mode::Preferred; break;
+    case config::BackendTlsMode::Required: mode = Mode::Required; break;
+    case config::BackendTlsMode::VerifyCa: mode = Mode::VerifyCa; break;
+    case config::BackendTlsMode::VerifyIdentity: mode = Mode::VerifyIdentity; break;
+  }
+  return {mode, t.ca_file, t.cert_file, t.key_file};
+}
+
+}  // namespace
+
 std::string probe_server_version(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
   asio::io_context ctx{1};
   std::string version;
@@ -196,7 +214,8 @@ bool same_servers(const config::Config& a, const config::Config& b) {
   if (a.servers.size() != b.servers.size()) return false;
   for (std::size_t i = 0; i < a.servers.size(); ++i) {
     const auto &x = a.servers[i], &y = b.servers[i];
-    if (x.name != y.name || x.host != y.host || x.port != y.port || x.role != y.role || x.weight != y.weight)
+    if (x.name != y.name || x.host != y.host || x.port != y.port || x.role != y.role || x.weight != y.weight ||
+        config::backend_tls_for(a, x) != config::backend_tls_for(b, y))
       return false;
   }
   return true;
@@ -223,7 +242,12 @@ Server::ReloadResult Server::reload() {
   const auto& old = *services_.runtime->config;
   if (auto why = needs_restart(old, *next); !why.empty()) return {false, why};
 
-  auto runtime = Runtime::build(next, services_.runtime.get());
+  std::shared_ptr<const Runtime> runtime;
+  try {
+    runtime = Runtime::build(next, services_.runtime.get());
+  } catch (const std::runtime_error& e) {  // a TLS file that validation could read but not load
+    return {false, fmt::format("{}: {}", config_path_, e.what())};
+  }
   const bool servers_changed = runtime->servers_changed || !same_servers(old, *next);
   const bool restart_monitor = servers_changed ||
       !same_account(old.monitor, next->monitor) || !same_account(old.replication, next->replication) ||
@@ -283,7 +307,8 @@ void Server::start_monitor() {
   const auto& table = services_.runtime->servers;
   for (std::size_t i = 0; i < table.size(); ++i) {
     const auto& t = services_.runtime->configured_topology->servers[i];
-    specs.push_back({table[i].name, table[i].host, table[i].port, t.configured_role, t.weight, table[i].removed});
+    specs.push_back({table[i].name, table[i].host, table[i].port, t.configured_role, t.weight, table[i].removed,
+                     client_tls(table[i].tls_settings)});
   }
   replication::MonitorSettings settings{cfg.monitor->user, cfg.monitor->password, cfg.monitor->interval,
                                         cfg.monitor->timeout};

@@ -23,10 +23,10 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
       std::size_t i = 0;
       while (i < rt->servers.size() &&
              (rt->servers[i].removed || rt->servers[i].name != s.name || rt->servers[i].host != s.host ||
-              rt->servers[i].port != s.port))
+              rt->servers[i].port != s.port || rt->servers[i].tls_settings != config::backend_tls_for(*cfg, s)))
         ++i;
       if (i == rt->servers.size()) {
-        rt->servers.push_back(Endpoint{s.name, s.host, s.port});
+        rt->servers.push_back(make_endpoint(*cfg, s));
         rt->table.push_back(s.name);
         kept.push_back(true);
         rt->servers_changed = true;
@@ -41,7 +41,7 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
       rt->servers_changed = true;
     }
   } else {
-    for (const auto& s : cfg->servers) rt->servers.push_back(Endpoint{s.name, s.host, s.port});
+    for (const auto& s : cfg->servers) rt->servers.push_back(make_endpoint(*cfg, s));
     rt->table = server_table(*cfg);
   }
   rt->configured_topology = proxy::configured_topology(*cfg, rt->table);

@@ -83,7 +83,9 @@ void Monitor::start() {
       return !st.checked || st.is_replica || slots_[i].spec.role == routing::ConfiguredRole::Replica;
     };
     auto report = [this, i](StreamReport&& r) { on_stream(i, std::move(r)); };
-    streams_.push_back(std::make_unique<Stream>(spec.name, spec.host, spec.port, *stream_settings_,
+    StreamSettings settings = *stream_settings_;
+    settings.tls = spec.tls;
+    streams_.push_back(std::make_unique<Stream>(spec.name, spec.host, spec.port, std::move(settings),
                                                 std::move(is_replica), std::move(report)));
   }
   lock.unlock();
@@ -105,7 +107,7 @@ void Monitor::stop() {
 void Monitor::run(std::size_t index) {
   const ClientThread client_thread;
   Probe probe({slots_[index].spec.name, slots_[index].spec.host, slots_[index].spec.port,
-               settings_.user, settings_.password, settings_.timeout});
+               settings_.user, settings_.password, settings_.timeout, slots_[index].spec.tls});
   Lock lock(mutex_);
   while (!stopping_) {
     Slot& slot = slots_[index];

@@ -31,6 +31,7 @@ struct ServerSpec {
   routing::ConfiguredRole role = routing::ConfiguredRole::Auto;
   unsigned weight = 1;
   bool removed = false;  // a slot kept for a server a reload removed: never checked or streamed
+  ClientTls tls;
 };
 
 struct MonitorSettings {

@@ -82,11 +82,17 @@ bool Probe::connect(std::string& error) {
   mysql_options(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   // Lets a DBA tell the monitor's connections apart (performance_schema.session_connect_attrs).
   mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "causeway-monitor");
+  set_tls_options(mysql_, target_.tls);
   if (!mysql_real_connect(mysql_, target_.host.c_str(), target_.user.c_str(),
                           target_.password.c_str(), nullptr, target_.port, nullptr,
                           CLIENT_REMEMBER_OPTIONS)) {
     error = fmt::format("connect to {}:{}: {} (error {})", target_.host, target_.port,
                         mysql_error(mysql_), mysql_errno(mysql_));
+    disconnect();
+    return false;
+  }
+  if (auto why = tls_shortfall(mysql_, target_.tls); !why.empty()) {
+    error = fmt::format("connect to {}:{}: {}", target_.host, target_.port, why);
     disconnect();
     return false;
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "replication/client_tls.hpp"
 #include "replication/server_check.hpp"
 
 // From <mysql.h>; kept out of this header so users of the monitor do not see it.
@@ -21,6 +22,7 @@ struct ProbeTarget {
   std::string user;
   std::string password;
   std::chrono::milliseconds timeout{1000};
+  ClientTls tls;
 };
 
 class Probe {

@@ -2,12 +2,14 @@
 
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <optional>
 #include <random>
@@ -16,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "replication/binlog_event.hpp"
+#include "replication/client_tls.hpp"
 #include "replication/probe.hpp"
 
 namespace causeway::replication {
@@ -43,9 +46,15 @@ class Sql {
     mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
     mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &seconds);
     mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
+    set_tls_options(mysql_, s.tls);
     if (!mysql_real_connect(mysql_, host.c_str(), s.user.c_str(), s.password.c_str(), nullptr, port, nullptr, 0)) {
       error = fmt::format("connect: {} ({})", mysql_error(mysql_), mysql_errno(mysql_));
       errno_ = mysql_errno(mysql_);
+      close();
+      return false;
+    }
+    if (auto why = tls_shortfall(mysql_, s.tls); !why.empty()) {
+      error = "connect: " + why;
       close();
       return false;
     }
@@ -75,6 +84,7 @@ class Sql {
   }
   unsigned last_errno() const { return errno_; }
   int fd() const { return mysql_ ? static_cast<int>(mysql_get_socket(mysql_)) : -1; }
+  SSL* tls() const { return tls_session(mysql_); }
   bool open() const { return mysql_ != nullptr; }
 
  private:
@@ -250,6 +260,39 @@ void Stream::poll_loop(Session& s, std::string reason) {
 
 namespace {
 
+// The dump connection's bytes, past the client library: the socket, or its TLS session.
+struct Wire {
+  int fd = -1;
+  SSL* tls = nullptr;
+
+  // Bytes already decrypted and waiting: poll() would not show them.
+  bool buffered() const { return tls != nullptr && SSL_pending(tls) > 0; }
+  // >0 bytes read; 0 closed or failed; -1 nothing yet (errno EAGAIN).
+  ssize_t read(std::uint8_t* into, std::size_t size) {
+    if (tls == nullptr) return ::recv(fd, into, size, 0);
+    const int n = SSL_read(tls, into, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+    if (n > 0) return n;
+    const int why = SSL_get_error(tls, n);
+    if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
+      errno = EAGAIN;
+      return -1;
+    }
+    return 0;
+  }
+  // >0 bytes written; else as read().
+  ssize_t write(const std::uint8_t* from, std::size_t size) {
+    if (tls == nullptr) return ::send(fd, from, size, MSG_NOSIGNAL);
+    const int n = SSL_write(tls, from, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+    if (n > 0) return n;
+    const int why = SSL_get_error(tls, n);
+    if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
+      errno = EAGAIN;
+      return -1;
+    }
+    return 0;
+  }
+};
+
 // Reads MySQL packets off a blocking socket: payloads joined across 0xffffff frames.
 class PacketReader {
  public:
@@ -270,14 +313,14 @@ class PacketReader {
     return std::span<const std::uint8_t>(payload_);
   }
   // Reads what the socket has; false on EOF or error.
-  bool fill(int fd) {
+  bool fill(Wire& wire) {
     if (consumed_ > 0) {
       buf_.erase(buf_.begin(), buf_.begin() + static_cast<long>(consumed_));
       consumed_ = 0;
     }
     const std::size_t old = buf_.size();
     buf_.resize(old + 64 * 1024);
-    const ssize_t n = ::recv(fd, buf_.data() + old, 64 * 1024, 0);
+    const ssize_t n = wire.read(buf_.data() + old, 64 * 1024);
     buf_.resize(old + (n > 0 ? static_cast<std::size_t>(n) : 0));
     return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
   }
@@ -288,7 +331,7 @@ class PacketReader {
   std::vector<std::uint8_t> payload_;
 };
 
-bool send_packet(int fd, const std::vector<std::uint8_t>& payload) {
+bool send_packet(Wire& wire, const std::vector<std::uint8_t>& payload) {
   std::vector<std::uint8_t> frame;
   frame.reserve(payload.size() + 4);
   const auto n = static_cast<std::uint32_t>(payload.size());
@@ -297,11 +340,11 @@ bool send_packet(int fd, const std::vector<std::uint8_t>& payload) {
   frame.insert(frame.end(), payload.begin(), payload.end());
   std::size_t sent = 0;
   while (sent < frame.size()) {
-    const ssize_t w = ::send(fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    const ssize_t w = wire.write(frame.data() + sent, frame.size() - sent);
     if (w > 0) {
       sent += static_cast<std::size_t>(w);
     } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-      pollfd p{fd, POLLOUT, 0};
+      pollfd p{wire.fd, POLLOUT | POLLIN, 0};
       if (::poll(&p, 1, 2000) <= 0) return false;
     } else {
       return false;
@@ -352,8 +395,8 @@ void Stream::stream_loop(Session& s) {
   const std::uint32_t server_id = settings_.server_id != 0 ? settings_.server_id : random_server_id();
   const auto command = mariadb ? dump_command(server_id)
                                : dump_gtid_command(server_id, s.streamed.mysql() ? *s.streamed.mysql() : MysqlGtidSet{});
-  const int fd = s.sql.fd();
-  if (!send_packet(fd, command)) return fail(routing::StreamState::Connecting, "sending the dump request failed");
+  Wire wire{s.sql.fd(), s.sql.tls()};
+  if (!send_packet(wire, command)) return fail(routing::StreamState::Connecting, "sending the dump request failed");
 
   // The stream is up: what is visible now is the starting point.
   {
@@ -440,11 +483,11 @@ void Stream::stream_loop(Session& s) {
       }
       report_(std::move(r));
     }
-    if (!wait_readable(fd, silence)) {
+    if (!wire.buffered() && !wait_readable(wire.fd, silence)) {
       if (stopping_) return;
       return fail(routing::StreamState::Connecting, fmt::format("no event or heartbeat for {} ms", silence.count()));
     }
-    if (!reader.fill(fd)) return fail(routing::StreamState::Connecting, "the server closed the stream");
+    if (!reader.fill(wire)) return fail(routing::StreamState::Connecting, "the server closed the stream");
   }
 }
 

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "replication/client_tls.hpp"
 #include "replication/lag.hpp"
 #include "routing/topology.hpp"
 
@@ -30,6 +31,7 @@ struct StreamSettings {
   std::chrono::milliseconds poll_interval{100};
   std::chrono::milliseconds connect_timeout{2000};
   std::uint32_t server_id = 0;  // this client's replica id on the dump connection
+  ClientTls tls;
 };
 
 struct StreamReport {

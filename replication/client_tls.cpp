@@ -1,0 +1,50 @@
+#include "replication/client_tls.hpp"
+
+#include <mysql.h>
+// After <mysql.h>, which it needs: the connection's TLS session is pvio->ctls->ssl.
+#include <ma_pvio.h>
+#include <openssl/x509.h>
+
+namespace causeway::replication {
+
+namespace {
+// <ma_tls.h>'s struct st_ma_pvio_tls (that header does not compile as C++).
+struct PvioTls {
+  void* data;
+  MARIADB_PVIO* pvio;
+  void* ssl;
+};
+}  // namespace
+
+void set_tls_options(MYSQL* mysql, const ClientTls& tls) {
+  using Mode = ClientTls::Mode;
+  if (tls.mode == Mode::Disabled) return;
+  // libmariadb: any TLS option turns TLS on when the server offers it; a CA (file or
+  // directory) makes it check the certificate chain; VERIFY_SERVER_CERT adds the host name.
+  const my_bool on = 1;
+  mysql_optionsv(mysql, MYSQL_OPT_SSL_ENFORCE, &on);
+  if (tls.mode == Mode::VerifyCa || tls.mode == Mode::VerifyIdentity) {
+    if (tls.ca_file.empty()) mysql_optionsv(mysql, MYSQL_OPT_SSL_CAPATH, X509_get_default_cert_dir());
+    else mysql_optionsv(mysql, MYSQL_OPT_SSL_CA, tls.ca_file.c_str());
+  }
+  if (tls.mode == Mode::VerifyIdentity) mysql_optionsv(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+  if (!tls.cert_file.empty()) {
+    mysql_optionsv(mysql, MYSQL_OPT_SSL_CERT, tls.cert_file.c_str());
+    mysql_optionsv(mysql, MYSQL_OPT_SSL_KEY, tls.key_file.c_str());
+  }
+}
+
+std::string tls_shortfall(MYSQL* mysql, const ClientTls& tls) {
+  if (tls.mode == ClientTls::Mode::Disabled || tls.mode == ClientTls::Mode::Preferred) return {};
+  if (mysql_get_ssl_cipher(mysql) != nullptr) return {};
+  return "the server does not offer TLS, which the configured tls mode requires";
+}
+
+ssl_st* tls_session(MYSQL* mysql) {
+  if (mysql == nullptr || mysql_get_ssl_cipher(mysql) == nullptr) return nullptr;
+  const MARIADB_PVIO* pvio = mysql->net.pvio;
+  if (pvio == nullptr || pvio->ctls == nullptr) return nullptr;
+  return static_cast<ssl_st*>(reinterpret_cast<const PvioTls*>(pvio->ctls)->ssl);
+}
+
+}  // namespace causeway::replication
