@@ -44,8 +44,13 @@ std::shared_ptr<asio::ssl::context> make_backend_tls(const config::Server& serve
     ctx->set_verify_mode(asio::ssl::verify_none);
   }
   if (!t.cert_file.empty()) {
+    // An encrypted key would make OpenSSL ask on the terminal: refuse it instead.
+    ctx->set_password_callback([](std::size_t, asio::ssl::context::password_purpose) { return std::string(); });
     load("certificate", t.cert_file, [&](auto& ec) { ctx->use_certificate_chain_file(t.cert_file, ec); });
     load("key", t.key_file, [&](auto& ec) { ctx->use_private_key_file(t.key_file, asio::ssl::context::pem, ec); });
+    if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+      throw std::runtime_error(fmt::format("server '{}': the TLS key {} does not belong to the certificate {}",
+                                           server.name, t.key_file, t.cert_file));
   }
   return ctx;
 }
@@ -265,6 +270,9 @@ awaitable<std::optional<BackendError>> Backend::start_tls(const pr::HandshakeRes
     co_return local_error(fmt::format("the server does not offer TLS, which tls mode {} requires",
                                       config::to_string(mode)));
   }
+  // Bytes after the greeting came unprotected: taking them for answers over TLS would let
+  // anyone on the path inject packets (the STARTTLS injection).
+  if (!reader_.buffered().empty()) co_return local_error("unexpected bytes after the server's greeting");
   caps_ |= pr::cap::ssl;
   pr::HandshakeResponse ssl_request = request;
   ssl_request.capabilities = caps_;
@@ -284,7 +292,8 @@ awaitable<std::optional<BackendError>> Backend::start_tls(const pr::HandshakeRes
   }
   co_await tls_->async_handshake(asio::ssl::stream_base::client, use_ec(ec));
   if (ec) {
-    const long verify = SSL_get_verify_result(ssl);
+    const bool verifying = mode == config::BackendTlsMode::VerifyCa || mode == config::BackendTlsMode::VerifyIdentity;
+    const long verify = verifying ? SSL_get_verify_result(ssl) : X509_V_OK;
     co_return local_error(verify != X509_V_OK
                               ? fmt::format("TLS handshake failed: the server's certificate: {} (tls mode {})",
                                             X509_verify_cert_error_string(verify), config::to_string(mode))

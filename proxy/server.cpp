@@ -270,9 +270,10 @@ Server::ReloadResult Server::reload() {
         for (std::size_t i = 0; i < worker->statements_by_server.size(); ++i)
           statements[i].add(worker->statements_by_server[i].get());
         worker->statements_by_server.swap(statements);
-        worker->pool->set_servers(runtime->servers);
         worker->topology = runtime->configured_topology;
       }
+      // Always: a reload re-reads the servers' TLS files (a rotated CA or certificate).
+      worker->pool->set_servers(runtime->servers);
       worker->runtime = runtime;
       worker->rule_hits = std::vector<Counter>(rules);  // counts start again with the new rules
       if (servers_changed) worker->topology_changed();

@@ -32,6 +32,7 @@ std::shared_ptr<const Runtime> Runtime::build(std::shared_ptr<const config::Conf
         rt->servers_changed = true;
       } else {
         kept[i] = true;
+        rt->servers[i] = make_endpoint(*cfg, s);  // TLS files are read again (rotated certificates)
       }
     }
     for (std::size_t i = 0; i < kept.size(); ++i) {

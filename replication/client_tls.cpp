@@ -4,6 +4,9 @@
 // After <mysql.h>, which it needs: the connection's TLS session is pvio->ctls->ssl.
 #include <ma_pvio.h>
 #include <openssl/x509.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 namespace causeway::replication {
 
@@ -16,18 +19,34 @@ struct PvioTls {
 };
 }  // namespace
 
+namespace {
+bool exists(const char* path) { return path != nullptr && ::access(path, R_OK) == 0; }
+}  // namespace
+
 void set_tls_options(MYSQL* mysql, const ClientTls& tls) {
   using Mode = ClientTls::Mode;
+  // Explicit either way: newer libmariadb (3.4) checks certificates unless told not to.
+  const my_bool verify_host = tls.mode == Mode::VerifyIdentity;
+  mysql_optionsv(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify_host);
   if (tls.mode == Mode::Disabled) return;
   // libmariadb: any TLS option turns TLS on when the server offers it; a CA (file or
   // directory) makes it check the certificate chain; VERIFY_SERVER_CERT adds the host name.
   const my_bool on = 1;
   mysql_optionsv(mysql, MYSQL_OPT_SSL_ENFORCE, &on);
   if (tls.mode == Mode::VerifyCa || tls.mode == Mode::VerifyIdentity) {
-    if (tls.ca_file.empty()) mysql_optionsv(mysql, MYSQL_OPT_SSL_CAPATH, X509_get_default_cert_dir());
-    else mysql_optionsv(mysql, MYSQL_OPT_SSL_CA, tls.ca_file.c_str());
+    if (!tls.ca_file.empty()) {
+      mysql_optionsv(mysql, MYSQL_OPT_SSL_CA, tls.ca_file.c_str());
+    } else {
+      // The system store, where OpenSSL's defaults (or SSL_CERT_FILE / SSL_CERT_DIR) put
+      // it; only paths that exist, libmariadb refuses a missing one.
+      const char* file = std::getenv(X509_get_default_cert_file_env());
+      const char* dir = std::getenv(X509_get_default_cert_dir_env());
+      if (!exists(file)) file = X509_get_default_cert_file();
+      if (!exists(dir)) dir = X509_get_default_cert_dir();
+      if (exists(file)) mysql_optionsv(mysql, MYSQL_OPT_SSL_CA, file);
+      if (exists(dir)) mysql_optionsv(mysql, MYSQL_OPT_SSL_CAPATH, dir);
+    }
   }
-  if (tls.mode == Mode::VerifyIdentity) mysql_optionsv(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
   if (!tls.cert_file.empty()) {
     mysql_optionsv(mysql, MYSQL_OPT_SSL_CERT, tls.cert_file.c_str());
     mysql_optionsv(mysql, MYSQL_OPT_SSL_KEY, tls.key_file.c_str());

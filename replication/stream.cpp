@@ -2,6 +2,7 @@
 
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -266,10 +267,11 @@ struct Wire {
   SSL* tls = nullptr;
 
   // Bytes already decrypted and waiting: poll() would not show them.
-  bool buffered() const { return tls != nullptr && SSL_pending(tls) > 0; }
+  bool buffered() const { return tls != nullptr && SSL_has_pending(tls) == 1; }
   // >0 bytes read; 0 closed or failed; -1 nothing yet (errno EAGAIN).
   ssize_t read(std::uint8_t* into, std::size_t size) {
     if (tls == nullptr) return ::recv(fd, into, size, 0);
+    ERR_clear_error();  // SSL_get_error reads the thread's queue: a stale entry would read as a failure
     const int n = SSL_read(tls, into, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
     if (n > 0) return n;
     const int why = SSL_get_error(tls, n);
@@ -282,6 +284,7 @@ struct Wire {
   // >0 bytes written; else as read().
   ssize_t write(const std::uint8_t* from, std::size_t size) {
     if (tls == nullptr) return ::send(fd, from, size, MSG_NOSIGNAL);
+    ERR_clear_error();
     const int n = SSL_write(tls, from, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
     if (n > 0) return n;
     const int why = SSL_get_error(tls, n);

@@ -9,7 +9,10 @@ causeways of its own; the sandbox servers have certificates from deploy/gen-cert
 import hashlib
 import json
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import urllib.request
 
 import pymysql
@@ -134,11 +137,40 @@ def wrong_ca_is_refused():
         proxy.stop()
 
 
+def rotated_ca_is_read_on_reload():
+    """A CA file replaced in place (certificate rotation) is used after SIGHUP, without a
+    restart: the relay's TLS contexts are made again from the files."""
+    if not WRONG_CA:
+        print("SKIP rotated_ca_is_read_on_reload: no wrong CA (CW_WRONG_CA)")
+        return
+    ca = os.path.join(tempfile.mkdtemp(prefix="cw-tls-"), "ca.pem")
+    shutil.copyfile(WRONG_CA, ca)
+    proxy = tls_causeway("  mode: verify_ca\n  ca_file: %s\n" % ca)
+    try:
+        try:
+            app(proxy).close()
+            check("before the rotation the old CA refuses the servers", False, "connected")
+        except pymysql.MySQLError as e:
+            check("before the rotation the old CA refuses the servers", e.args[0] == 9002, str(e.args))
+        shutil.copyfile(CA, ca)
+        proxy.proc.send_signal(signal.SIGHUP)
+        reloaded = wait_until(lambda: "SIGHUP: configuration reloaded" in open(proxy.log).read(), 10)
+        check("SIGHUP reloads the same file", reloaded, open(proxy.log).read()[-300:])
+        c = app(proxy)
+        cur = c.cursor()
+        cur.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        check("after it the rotated CA file is used: logins work over TLS", cur.fetchone()[1] != "")
+        c.close()
+    finally:
+        proxy.stop()
+
+
 def main():
     create_accounts()
     everything_over_tls()
     without_tls_the_server_refuses()
     wrong_ca_is_refused()
+    rotated_ca_is_read_on_reload()
     failed = results.count(False)
     print("backend_tls: %d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0
