@@ -302,6 +302,20 @@ awaitable<std::optional<BackendError>> Backend::start_tls(const pr::HandshakeRes
   co_return std::nullopt;
 }
 
+namespace {
+constexpr pr::Caps layout_caps = pr::cap::protocol_41 | pr::cap::deprecate_eof | pr::cap::session_track;
+}  // namespace
+
+bool Backend::frames_for(const BackendLogin& login) const {
+  const pr::Caps strippable = (login.caps & pr::cap::session_track) ? 0 : pr::cap::session_track;
+  return (caps_ & layout_caps & ~strippable) == (login.caps & layout_caps) && mariadb_caps_ == login.mariadb_caps;
+}
+
+std::string Backend::framing_difference(const BackendLogin& login) const {
+  return fmt::format("client {:#x}/{:#x}, backend {:#x}/{:#x}", login.caps & layout_caps, login.mariadb_caps,
+                     caps_ & layout_caps, mariadb_caps_);
+}
+
 void Backend::close() {
   if (!socket_.is_open()) return;
   boost::system::error_code ec;

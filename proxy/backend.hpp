@@ -82,6 +82,12 @@ class Backend {
   bool is_mariadb() const { return handshake_.server_version.find("MariaDB") != std::string::npos; }
   bool is_open() const { return socket_.is_open(); }
   bool is_tls() const { return tls_ != nullptr; }
+  // Whether the server frames responses as the client of `login` expects: bytes relay
+  // unchanged only then. Session tracking the client did not ask for is fine (the relay
+  // strips it).
+  bool frames_for(const BackendLogin& login) const;
+  // What frames_for compares, for an error message.
+  std::string framing_difference(const BackendLogin& login) const;
   // Unique within the process: prepared-statement ids are only valid on the connection
   // that issued them.
   std::uint64_t id() const { return id_; }

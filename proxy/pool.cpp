@@ -65,9 +65,8 @@ awaitable<void> BackendPool::warm(PoolKey key) {
   --warming_[key];
   --warming_total_[key.server];
   if (err || closed_) co_return;  // a failed warm-up is retried by the next take or give
-  // Sessions of this key expect responses framed their way (see Session::open_backend);
-  // a server that did not grant the same MariaDB extended capabilities cannot serve them.
-  if (backend->mariadb_caps() != key.mariadb_caps) {
+  // Sessions of this key expect responses framed their way (as Session::open_backend checks).
+  if (!backend->frames_for(login)) {
     backend->close();
     co_return;
   }

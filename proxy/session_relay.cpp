@@ -24,18 +24,12 @@ awaitable<std::optional<BackendError>> Session::open_backend(std::size_t server,
     co_return err;
   }
   backend->count_in(worker_.pool->open_counter(server), worker_.pool.get(), server);
-  // Bytes relay unchanged only if the server frames responses as the client expects. The
-  // backend may track session state the client did not ask for: the relay strips it.
-  constexpr pr::Caps layout_caps = pr::cap::protocol_41 | pr::cap::deprecate_eof | pr::cap::session_track;
-  const pr::Caps strippable = (client_caps_ & pr::cap::session_track) ? 0 : pr::cap::session_track;
-  if ((backend->caps() & layout_caps & ~strippable) != (client_caps_ & layout_caps) ||
-      backend->mariadb_caps() != login.mariadb_caps) {
+  if (!backend->frames_for(login)) {
     const auto& ep = worker_.runtime->servers[server];
     BackendError mismatch{pr::make_err(pr::er::handshake_error, "08S01",
                                        fmt::format("causeway: backend '{}' lacks protocol capabilities the client "
-                                                   "uses (client {:#x}/{:#x}, backend {:#x}/{:#x})",
-                                                   ep.name, client_caps_ & layout_caps, login.mariadb_caps,
-                                                   backend->caps() & layout_caps, backend->mariadb_caps())),
+                                                   "uses ({})",
+                                                   ep.name, backend->framing_difference(login))),
                           false};
     backend->close();
     co_return mismatch;
