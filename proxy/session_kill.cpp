@@ -98,6 +98,9 @@ bool Session::client_gone() {
   if (::poll(&p, 1, 0) <= 0) return false;
   if (p.revents & (POLLHUP | POLLERR)) return true;
   if (!(p.revents & POLLRDHUP)) return false;
+  // What causeway has read and not yet handled counts as well: a pipelined command is
+  // often in its buffer already, not the kernel's.
+  if (!client_reader_.buffered().empty()) return false;
   std::uint8_t first = 0;
   const ssize_t n = ::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
   constexpr std::uint8_t tls_alert = 21;
