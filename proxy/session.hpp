@@ -174,8 +174,7 @@ class Session {
   void update_signature();
   void forget_session_settings();
   void note_unrecorded_settings(std::size_t server);
-  void note_tracking_change(const routing::Classification& c, std::string_view sql);
-  static bool names_session_tracking(std::string_view sql);
+  void note_tracking_change(const routing::Classification& c);
 
   // Prepared statements (session_stmt.cpp).
   awaitable<bool> on_stmt_prepare(const protocol::Packet& cmd);

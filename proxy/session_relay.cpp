@@ -135,7 +135,7 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
     for (const auto& sql : replay_) {
       if (auto err = co_await run_hidden(backend, pr::Command::query, pr::as_bytes(sql))) co_return err;
       // The client's own session tracking replaces causeway's: added again below.
-      if (names_session_tracking(sql)) applied.gtid_tracking = false;
+      if (routing::classify(sql).gtid_tracking != routing::GtidTracking::Unchanged) applied.gtid_tracking = false;
     }
     applied.unknown = false;
     applied.signature = signature_;

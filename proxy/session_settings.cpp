@@ -1,7 +1,6 @@
 // Session settings causeway keeps in step on every backend connection a session uses:
 // recorded SETs and USE, what the client tracks itself, and its own wait_timeout.
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -14,30 +13,14 @@ namespace causeway::proxy {
 
 namespace pr = protocol;
 
-namespace {
-// Whether `sql` contains `lower` in any case (a plain text search).
-bool contains_word(std::string_view sql, std::string_view lower) {
-  return std::search(sql.begin(), sql.end(), lower.begin(), lower.end(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         }) != sql.end();
-}
-}  // namespace
-
-bool Session::names_session_tracking(std::string_view sql) { return contains_word(sql, "session_track"); }
-
 // A client that sets session_track_system_variables (MySQL: session_track_gtids) itself
 // replaces what causeway asked the connection to track: the commit GTIDs stop coming and
 // reads would no longer wait for the session's writes. The connection is marked so that
 // sync_state asks again before its next use.
-void Session::note_tracking_change(const routing::Classification& c, std::string_view sql) {
-  if (!routing::changes_session_settings(c) || !names_session_tracking(sql)) return;
-  // What the client now tracks itself: commit GTIDs only if its list names them (MySQL:
-  // session_track_gtids set to anything but OFF).
-  if (!tracker_.ended_with_error()) {
-    client_tracks_gtids_ = contains_word(sql, "last_gtid") || contains_word(sql, "'*'") ||
-                           contains_word(sql, "\"*\"") ||
-                           (contains_word(sql, "session_track_gtids") && !contains_word(sql, "off"));
-  }
+void Session::note_tracking_change(const routing::Classification& c) {
+  if (c.gtid_tracking == routing::GtidTracking::Unchanged) return;
+  // What the client now tracks itself (a failed SET changes nothing).
+  if (!tracker_.ended_with_error()) client_tracks_gtids_ = c.gtid_tracking == routing::GtidTracking::On;
   if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
     backends_[*last]->applied.gtid_tracking = false;
 }

@@ -310,7 +310,7 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
                             (cmd.payload[5] & pr::cursor::read_only) != 0;
   const Next next = co_await forward(cmd, rewrite_, server, &stmt.classification, false);
   if (next == Next::end) co_return false;
-  if (command == pr::Command::stmt_execute) note_tracking_change(stmt.classification, stmt.sql);
+  if (command == pr::Command::stmt_execute) note_tracking_change(stmt.classification);
   if (command == pr::Command::stmt_execute && !tracker_.ended_with_error() &&
       routing::changes_session_settings(stmt.classification)) {
     // A prepared SET: without parameters its text is the setting, as if sent as a query;

@@ -418,6 +418,8 @@ Classification classify_once(std::string_view sql, LexOptions options, bool& saw
       detail::classify_statement(cur, more);
       c.flags |= more.flags | flag::MultiStatement;
       c.session_vars |= more.session_vars;
+      if (more.gtid_tracking != GtidTracking::Unchanged && c.gtid_tracking != GtidTracking::On)
+        c.gtid_tracking = more.gtid_tracking;
       // A later USE or SET SESSION TRANSACTION changes the session too; only the first
       // statement's action is kept, so it is counted as "another session variable".
       if (more.action == StatementAction::Use ||

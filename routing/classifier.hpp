@@ -126,12 +126,19 @@ enum : std::uint8_t {
 };
 }  // namespace txopt
 
+// What a SET of session_track_system_variables (MariaDB: `last_gtid` or `*` in the list)
+// or session_track_gtids (MySQL: anything but OFF) leaves the client asking the server for.
+enum class GtidTracking : std::uint8_t { Unchanged, On, Off };
+
 struct Classification {
   StatementClass cls = StatementClass::Empty;
   StatementAction action = StatementAction::None;
   std::uint32_t flags = 0;
   std::uint16_t session_vars = 0;  // setvar:: bits, for StatementAction::Set
   std::int8_t autocommit = -1;     // value assigned by SET autocommit: 0, 1, or -1 (none/unknown)
+  // Set when a SET [SESSION] assigns session tracking (any statement of a multi-statement;
+  // On wins). A value causeway does not read (an expression) counts as Off.
+  GtidTracking gtid_tracking = GtidTracking::Unchanged;
   // Seconds assigned by SET [SESSION] wait_timeout: -1 for DEFAULT or an expression;
   // nullopt when the statement does not assign it.
   std::optional<std::int64_t> wait_timeout;

@@ -105,12 +105,59 @@ std::int64_t decimal_value(const Token& t) {
   return v;
 }
 
+// Session variables whose values the classifier reads beyond their setvar bit.
+enum class Watched : std::uint8_t { None, WaitTimeout, TrackVariables, TrackGtids };
+
+Watched watched(std::string_view name) {
+  if (iequals(name, "wait_timeout")) return Watched::WaitTimeout;
+  if (iequals(name, "session_track_system_variables")) return Watched::TrackVariables;
+  if (iequals(name, "session_track_gtids")) return Watched::TrackGtids;
+  return Watched::None;
+}
+
+// Whether a session_track_system_variables list names last_gtid (or is `*`).
+bool lists_last_gtid(std::string_view list) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == "*" || iequals(item, "last_gtid")) return true;
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return false;
+}
+
+// What the value `text` of a session tracking assignment asks for. A list counts when a
+// string literal anywhere in it names last_gtid: clients build it with expressions, e.g.
+// IF(@@session_track_system_variables = '', 'last_gtid', CONCAT(@@..., ',last_gtid')).
+GtidTracking tracking_value(Watched w, std::string_view text) {
+  Lexer lex(text);
+  bool single = true;
+  GtidTracking out = GtidTracking::Off;
+  for (Token t = lex.next(); t.kind != TokenKind::End && t.kind != TokenKind::Error; t = lex.next()) {
+    const auto v = t.kind == TokenKind::String ? unquote_name(t) : t.text;
+    if (w == Watched::TrackVariables) {
+      if (t.kind == TokenKind::String && lists_last_gtid(v)) return GtidTracking::On;
+    } else if (t.kind == TokenKind::String || (single && t.kind != TokenKind::Punct)) {
+      // session_track_gtids: OWN_GTID and ALL_GTIDS (1, 2) report; OFF (0, DEFAULT) stops it.
+      if (iequals(v, "own_gtid") || iequals(v, "all_gtids") || v == "1" || v == "2") out = GtidTracking::On;
+    }
+    single = false;
+  }
+  return out;
+}
+
 // The value of one assignment; sets the details for the variables we track.
-void parse_value(Cursor& cur, Classification& c, std::uint16_t bit, bool wait_timeout) {
+void parse_value(Cursor& cur, Classification& c, std::uint16_t bit, Watched w) {
   const Token first = cur.peek();
   scan(cur, c, {Mode::Expr, Stop::Comma});
   const bool single = cur.offset_of(first) + first.text.size() == cur.consumed_end();
-  if (wait_timeout) c.wait_timeout = single ? decimal_value(first) : -1;
+  if (w == Watched::WaitTimeout) c.wait_timeout = single ? decimal_value(first) : -1;
+  if ((w == Watched::TrackVariables || w == Watched::TrackGtids) && c.gtid_tracking != GtidTracking::On) {
+    const std::size_t from = cur.offset_of(first);
+    c.gtid_tracking = tracking_value(w, cur.lexer().input().substr(from, cur.consumed_end() - from));
+  }
   if (!single) return;
   if (bit == setvar::Autocommit) {
     c.autocommit = static_cast<std::int8_t>(parse_bool(first));
@@ -177,7 +224,7 @@ void parse_assignment(Cursor& cur, Classification& c) {
   bit = session_var_bit(name);
   c.session_vars |= bit;
   c.flags |= flag::SessionVariableWrite;
-  parse_value(cur, c, bit, iequals(name, "wait_timeout"));
+  parse_value(cur, c, bit, watched(name));
 }
 
 // MariaDB: SET STATEMENT var = value [, ...] FOR statement. The class is the statement's.

@@ -269,6 +269,38 @@ TEST_CASE("SET names the session variables it assigns", "[routing][classifier][s
   CHECK(r::classify("SET transaction_read_only = ON").access == r::AccessMode::ReadOnly);
 }
 
+TEST_CASE("SETs of session tracking say whether the client now tracks commit GTIDs", "[routing][classifier]") {
+  using T = r::GtidTracking;
+  const auto tracking = [](std::string_view sql) { return r::classify(sql).gtid_tracking; };
+  CHECK(tracking("SELECT 'session_track_system_variables=last_gtid'") == T::Unchanged);
+  CHECK(tracking("SET autocommit = 1") == T::Unchanged);
+  // MariaDB: the list names last_gtid, or is `*`.
+  CHECK(tracking("SET session_track_system_variables = 'autocommit, last_gtid'") == T::On);
+  CHECK(tracking("SET @@session.session_track_system_variables='*'") == T::On);
+  CHECK(tracking("SET SESSION session_track_system_variables = \"LAST_GTID\"") == T::On);
+  CHECK(tracking("SET session_track_system_variables = 'autocommit,time_zone'") == T::Off);
+  CHECK(tracking("SET session_track_system_variables = 'last_gtid_x'") == T::Off);
+  CHECK(tracking("SET session_track_system_variables = DEFAULT") == T::Off);
+  CHECK(tracking("SET session_track_system_variables = CONCAT('last', '_gtid')") == T::Off);
+  // Built by an expression, as clients append to the server's list.
+  CHECK(tracking("SET SESSION session_track_system_variables = IF(@@session_track_system_variables = '', "
+                 "'last_gtid', CONCAT(@@session_track_system_variables, ',last_gtid'))") == T::On);
+  CHECK(tracking("SET session_track_system_variables = CONCAT(@@session_track_system_variables, ',autocommit')") ==
+        T::Off);
+  // MySQL: anything but OFF.
+  CHECK(tracking("SET session_track_gtids = OWN_GTID") == T::On);
+  CHECK(tracking("SET @@session_track_gtids = 'ALL_GTIDS'") == T::On);
+  CHECK(tracking("SET session_track_gtids = OFF") == T::Off);
+  CHECK(tracking("SET session_track_gtids = DEFAULT") == T::Off);
+  CHECK(tracking("SET session_track_gtids = 2") == T::On);
+  CHECK(tracking("SET session_track_gtids = 0") == T::Off);
+  // GLOBAL changes no session; in a list or a multi-statement, On wins.
+  CHECK(tracking("SET GLOBAL session_track_system_variables = 'last_gtid'") == T::Unchanged);
+  CHECK(tracking("SET session_track_gtids = OWN_GTID, session_track_system_variables = 'autocommit'") == T::On);
+  CHECK(tracking("SELECT 1; SET session_track_system_variables = 'autocommit'") == T::Off);
+  CHECK(tracking("SET session_track_system_variables = 'last_gtid'; SET session_track_gtids = OFF") == T::On);
+}
+
 TEST_CASE("Transaction statements report what they do", "[routing][classifier][transaction]") {
   auto c = r::classify("START TRANSACTION READ ONLY");
   CHECK(c.action == r::StatementAction::StartTransaction);
