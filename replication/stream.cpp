@@ -272,27 +272,23 @@ struct Wire {
   ssize_t read(std::uint8_t* into, std::size_t size) {
     if (tls == nullptr) return ::recv(fd, into, size, 0);
     ERR_clear_error();  // SSL_get_error reads the thread's queue: a stale entry would read as a failure
-    const int n = SSL_read(tls, into, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
-    if (n > 0) return n;
-    const int why = SSL_get_error(tls, n);
-    if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
-      errno = EAGAIN;
-      return -1;
-    }
-    return 0;
+    return outcome(SSL_read(tls, into, clamp(size)));
   }
   // >0 bytes written; else as read().
   ssize_t write(const std::uint8_t* from, std::size_t size) {
     if (tls == nullptr) return ::send(fd, from, size, MSG_NOSIGNAL);
     ERR_clear_error();
-    const int n = SSL_write(tls, from, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+    return outcome(SSL_write(tls, from, clamp(size)));
+  }
+
+ private:
+  static int clamp(std::size_t size) { return static_cast<int>(std::min<std::size_t>(size, INT_MAX)); }
+  ssize_t outcome(int n) const {
     if (n > 0) return n;
     const int why = SSL_get_error(tls, n);
-    if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
-      errno = EAGAIN;
-      return -1;
-    }
-    return 0;
+    if (why != SSL_ERROR_WANT_READ && why != SSL_ERROR_WANT_WRITE) return 0;
+    errno = EAGAIN;
+    return -1;
   }
 };
 
