@@ -76,6 +76,14 @@ struct MonitorSettings {
   Millis timeout{700};
 };
 
+// Client accounts read from the primary's mysql.user (as MaxScale does), beside `users`:
+// accounts created on the servers at run time log in without a config change.
+struct AccountDiscovery {
+  std::string user;      // empty: the monitor's account
+  std::string password;
+  Millis refresh{1000};  // an unknown user or a wrong password rereads at most this often
+};
+
 struct Tls {
   std::string cert_file;  // empty: TLS to clients disabled
   std::string key_file;
@@ -173,6 +181,7 @@ struct Config {
   Limits limits;
   Timeouts timeouts;
   std::optional<MonitorSettings> monitor;  // account and timing of the health monitor
+  std::optional<AccountDiscovery> account_discovery;  // unset: only `users` log in
   std::optional<ReplicationSettings> replication;  // the binlog client; unset: no GTID tracking
   Routing routing;
   ConsistencySettings consistency;
@@ -181,6 +190,13 @@ struct Config {
   Status status;
   std::string log_level = "info";
 };
+
+// The account that reads mysql.user for account_discovery: its own, else the monitor's.
+inline Credentials discovery_account(const Config& c) {
+  if (!c.account_discovery) return {};
+  if (!c.account_discovery->user.empty()) return {c.account_discovery->user, c.account_discovery->password};
+  return c.monitor ? Credentials{c.monitor->user, c.monitor->password} : Credentials{};
+}
 
 // The TLS settings causeway uses towards `server`.
 inline const BackendTls& backend_tls_for(const Config& c, const Server& server) {

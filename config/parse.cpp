@@ -459,6 +459,14 @@ void Parser::document(const YAML::Node& root) {
                 [&](auto& v2, auto& p2) { duration(v2, p2, t.shutdown_grace); }}});
         }},
        {"monitor", [&](auto& v, auto& p) { monitor(v, p, c.monitor); }},
+       {"account_discovery",
+        [&](auto& v, auto& p) {
+          auto& d = c.account_discovery.emplace();
+          map(v, p,
+              {{"user", [&](auto& v2, auto& p2) { string(v2, p2, d.user); }},
+               {"password", [&](auto& v2, auto& p2) { string(v2, p2, d.password); }},
+               {"refresh", [&](auto& v2, auto& p2) { duration(v2, p2, d.refresh); }}});
+        }},
        {"replication", [&](auto& v, auto& p) { replication(v, p, c.replication); }},
        {"consistency", [&](auto& v, auto& p) { consistency(v, p, c.consistency); }},
        {"routing",

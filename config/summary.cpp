@@ -102,6 +102,9 @@ std::string summary(const Config& c) {
                      format_duration(c.monitor->interval), format_duration(c.monitor->timeout)));
   else
     line("monitor: not configured");
+  if (c.account_discovery)
+    line(fmt::format("account_discovery: accounts from the primary's mysql.user as {}, reread at most every {}",
+                     discovery_account(c).user, format_duration(c.account_discovery->refresh)));
   if (c.replication)
     line(fmt::format("replication: user {}, heartbeat {}, poll_interval {}, server_id {}", c.replication->user,
                      format_duration(c.replication->heartbeat), format_duration(c.replication->poll_interval),

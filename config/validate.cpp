@@ -248,6 +248,17 @@ void check_monitor(Checker& c, const std::optional<MonitorSettings>& m) {
     c.fail("monitor.timeout", "must be at least 10ms");
 }
 
+void check_account_discovery(Checker& c, const Config& cfg) {
+  const auto& d = cfg.account_discovery;
+  if (!d) return;
+  if (d->user.empty() && !d->password.empty())
+    c.fail("account_discovery.user", "is required when account_discovery.password is set");
+  else if (d->user.empty() && !cfg.monitor)
+    c.fail("account_discovery", "needs a user and password, or a monitor section whose account it uses");
+  if (d->refresh < min_monitor_period || d->refresh > Millis{3'600'000})
+    c.fail("account_discovery.refresh", "must be between 10ms and 1h");
+}
+
 void check_replication(Checker& c, const Config& cfg) {
   if (const auto& r = cfg.replication) {
     check_account(c, r->user, "replication");
@@ -318,6 +329,7 @@ std::vector<Issue> validate(const Config& config, const Locations& locations) {
     if (config.servers[i].tls) check_backend_tls(c, item("servers", i, "tls"), *config.servers[i].tls);
   check_limits_and_timeouts(c, config);
   check_monitor(c, config.monitor);
+  check_account_discovery(c, config);
   check_replication(c, config);
   check_misc(c, config);
   std::vector<Issue> issues = c.take();

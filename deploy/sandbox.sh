@@ -18,7 +18,8 @@
 #   root/root    @127.0.0.1 ALL WITH GRANT OPTION  (root@localhost via the socket: no password)
 #   app/app      ALL on demo.* and sbtest.*
 #   repl/repl    REPLICATION SLAVE, REPLICATION CLIENT / BINLOG MONITOR
-#   monitor/monitor  PROCESS, REPLICATION CLIENT / BINLOG MONITOR, SLAVE MONITOR
+#   monitor/monitor  PROCESS, REPLICATION CLIENT / BINLOG MONITOR, SLAVE MONITOR, and SELECT
+#                    on mysql.user (account_discovery reads the client accounts there)
 #
 # Extra mariadbd options for every server: SANDBOX_MARIADBD_OPTS="--opt=value ...".
 set -euo pipefail
@@ -308,6 +309,7 @@ setup_primary() {
     GRANT $repl_privs ON *.* TO 'repl'@'%';
     CREATE OR REPLACE USER 'monitor'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('monitor');
     GRANT $monitor_privs ON *.* TO 'monitor'@'%';
+    GRANT SELECT ON mysql.user TO 'monitor'@'%';
   "
 }
 

@@ -57,6 +57,19 @@ std::shared_ptr<asio::ssl::context> make_backend_tls(const config::Server& serve
 
 }  // namespace
 
+replication::ClientTls client_tls(const config::BackendTls& t) {
+  using Mode = replication::ClientTls::Mode;
+  Mode mode = Mode::Disabled;
+  switch (t.mode) {
+    case config::BackendTlsMode::Disabled: mode = Mode::Disabled; break;
+    case config::BackendTlsMode::Preferred: mode = Mode::Preferred; break;
+    case config::BackendTlsMode::Required: mode = Mode::Required; break;
+    case config::BackendTlsMode::VerifyCa: mode = Mode::VerifyCa; break;
+    case config::BackendTlsMode::VerifyIdentity: mode = Mode::VerifyIdentity; break;
+  }
+  return {mode, t.ca_file, t.cert_file, t.key_file};
+}
+
 Endpoint make_endpoint(const config::Config& cfg, const config::Server& server) {
   const config::BackendTls& tls = config::backend_tls_for(cfg, server);
   return Endpoint{server.name, server.host, server.port, false, tls, make_backend_tls(server, tls)};

@@ -12,6 +12,7 @@
 #include "proxy/protocol/auth.hpp"
 #include "proxy/protocol/frame.hpp"
 #include "proxy/protocol/packets.hpp"
+#include "replication/client_tls.hpp"
 
 namespace causeway::proxy {
 
@@ -28,6 +29,8 @@ struct Endpoint {
 // The endpoint of a configured server, with its TLS context. Throws std::runtime_error
 // naming the file it cannot load.
 Endpoint make_endpoint(const config::Config& cfg, const config::Server& server);
+// The same settings for libmariadb connections (monitor, binlog streams, account reads).
+replication::ClientTls client_tls(const config::BackendTls& settings);
 
 // What causeway needs to log in to a backend as a client's user.
 struct BackendLogin {

@@ -45,23 +45,6 @@ std::unique_ptr<asio::ssl::context> make_tls(const config::Tls& tls) {
 
 }  // namespace
 
-namespace {
-
-// The monitor's and the streams' TLS: the same as the server's backend connections.
-replication::ClientTls client_tls(const config::BackendTls& t) {
-  using Mode = replication::ClientTls::Mode;
-  Mode mode = Mode::Disabled;
-  switch (t.mode) {
-    case config::BackendTlsMode::Disabled: mode = Mode::Disabled; break;
-    case config::BackendTlsMode::Preferred: mode = Mode::Preferred; break;
-    case config::BackendTlsMode::Required: mode = Mode::Required; break;
-    case config::BackendTlsMode::VerifyCa: mode = Mode::VerifyCa; break;
-    case config::BackendTlsMode::VerifyIdentity: mode = Mode::VerifyIdentity; break;
-  }
-  return {mode, t.ca_file, t.cert_file, t.key_file};
-}
-
-}  // namespace
 
 std::string probe_server_version(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
   asio::io_context ctx{1};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "proxy/accounts.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/backend.hpp"
 #include "proxy/protocol/auth.hpp"
@@ -135,6 +136,7 @@ struct Services {
   std::atomic<std::int64_t> active_clients{0};
   SessionRegistry sessions;
   std::string server_version;  // announced to clients
+  AccountDirectory accounts;   // account_discovery: mysql.user as last read
 };
 
 }  // namespace causeway::proxy

@@ -28,6 +28,9 @@ Session::Session(Worker& worker, tcp::socket socket)
   peer_ = ec ? std::string("?") : fmt::format("{}:{}", ep.address().to_string(), ep.port());
   if (!ec) {
     const auto a = ep.address();
+    client_host_ = a.is_v6() && a.to_v6().is_v4_mapped()
+                       ? asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string()
+                       : a.to_string();
     client_ip_ = a.is_v4() ? routing::IpAddress::v4_from(a.to_v4().to_bytes())
                            : routing::IpAddress::v6_from(a.to_v6().to_bytes());
   }

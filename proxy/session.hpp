@@ -94,6 +94,10 @@ class Session {
   awaitable<bool> verify_sha2(const UserEntry& user, protocol::Bytes response, std::uint8_t& seq, bool& ok,
                               std::optional<std::string>& cleartext);
   protocol::ErrPacket access_denied(const std::string& user, bool with_password) const;
+  // account_discovery: the client's account among those read from the primary, if any.
+  std::optional<UserEntry> discovered_user(const std::string& user) const;
+  // Has the accounts read again (at most once per account_discovery.refresh) and waits.
+  awaitable<void> reread_accounts();
 
   // Command phase (session.cpp).
   awaitable<bool> command_loop();
@@ -212,6 +216,7 @@ class Session {
   asio::steady_timer timer_;
   Clock::time_point deadline_ = Clock::now();
   std::string peer_;
+  std::string client_host_;  // the client's address as text, IPv4-mapped shown as IPv4
   std::optional<routing::IpAddress> client_ip_;  // for rules matching client addresses
 
   std::uint32_t connection_id_ = 0;

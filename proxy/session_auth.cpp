@@ -7,6 +7,7 @@
 #include "proxy/protocol/auth.hpp"
 #include "proxy/protocol/constants.hpp"
 #include "proxy/protocol/errors.hpp"
+#include "proxy/rules_from_config.hpp"
 #include "proxy/session.hpp"
 
 namespace causeway::proxy {
@@ -144,9 +145,59 @@ awaitable<bool> Session::read_first_packet(pr::Packet& out) {
   co_return co_await read_client(out);
 }
 
+std::optional<UserEntry> Session::discovered_user(const std::string& user) const {
+  const auto accounts = worker_.services.accounts.snapshot();
+  const auto it = accounts->find(user);
+  if (it == accounts->end()) return std::nullopt;
+  for (const DiscoveredAccount& a : it->second) {
+    if (!host_matches(a.host, client_host_)) continue;
+    UserEntry e;
+    e.name = user;
+    if (a.double_sha1) e.double_sha1 = a.double_sha1;
+    else e.password = std::string();  // an account without a password
+    e.consistency = consistency_level(runtime_->config->consistency.level);
+    return e;
+  }
+  return std::nullopt;
+}
+
+awaitable<void> Session::reread_accounts() {
+  const auto& cfg = *runtime_->config;
+  const auto& primary = runtime_->servers[routing::primary_index(*worker_.topology)];
+  const config::Credentials account = config::discovery_account(cfg);
+  const auto timeout = cfg.monitor ? cfg.monitor->timeout : config::Millis{1000};
+  auto timer = std::make_shared<asio::steady_timer>(worker_.ctx);
+  // Bounded: one interval for the reader to become free, one read, and slack.
+  timer->expires_after(cfg.account_discovery->refresh + timeout * 2 + std::chrono::seconds(1));
+  auto ex = worker_.ctx.get_executor();
+  worker_.services.accounts.refresh(
+      replication::ProbeTarget{primary.name, primary.host, primary.port, account.user, account.password, timeout,
+                               client_tls(primary.tls_settings)},
+      cfg.account_discovery->refresh, [ex, timer] { asio::post(ex, [timer] { timer->cancel(); }); });
+  boost::system::error_code ec;
+  co_await timer->async_wait(use_ec(ec));
+}
+
 awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, std::string plugin,
                                                              std::string response, std::uint8_t& seq) {
   const UserEntry* entry = runtime_->find_user(user);
+  // Configured users first; then the accounts read from the primary, read again when the
+  // user is not among them (an account created since).
+  std::optional<UserEntry> discovered;
+  bool reread = false;
+  if (entry == nullptr && runtime_->config->account_discovery) {
+    // Trusted for one `refresh` after the read: an account dropped, locked or changed on
+    // the server is seen at the next login after that.
+    const bool fresh = std::chrono::steady_clock::now() - worker_.services.accounts.read_at() <
+                       runtime_->config->account_discovery->refresh;
+    if (fresh) discovered = discovered_user(user);
+    if (!discovered) {
+      co_await reread_accounts();
+      reread = true;
+      discovered = discovered_user(user);
+    }
+    if (discovered) entry = &*discovered;
+  }
   if (entry == nullptr) {
     worker_.stats.auth_failures.add();
     co_await send_err(seq, access_denied(user, !response.empty()));
@@ -169,15 +220,25 @@ awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, s
   login.track_gtids = runtime_->track_gtids;
   bool ok = false;
   const pr::Bytes nonce(nonce_.data(), nonce_.size());
-  if (entry->plugin == config::AuthPlugin::MysqlNativePassword) {
-    if (entry->password) {
-      ok = pr::auth::equal_secret(pr::as_bytes(response), pr::as_bytes(pr::auth::native_scramble(*entry->password, nonce)));
-      login.password = entry->password;
-    } else if (entry->double_sha1) {
-      if (auto sha1 = pr::auth::native_verify(pr::as_bytes(response), nonce, *entry->double_sha1)) {
-        ok = true;
+  const auto verify_native = [&](const UserEntry& e) {
+    if (e.password) {
+      login.password = e.password;
+      return pr::auth::equal_secret(pr::as_bytes(response), pr::as_bytes(pr::auth::native_scramble(*e.password, nonce)));
+    }
+    if (e.double_sha1) {
+      if (auto sha1 = pr::auth::native_verify(pr::as_bytes(response), nonce, *e.double_sha1)) {
         login.sha1_password = *sha1;
+        return true;
       }
+    }
+    return false;
+  };
+  if (entry->plugin == config::AuthPlugin::MysqlNativePassword) {
+    ok = verify_native(*entry);
+    // A discovered account whose password changed since the last read: read again, once.
+    if (!ok && discovered && !reread) {
+      co_await reread_accounts();
+      if (auto again = discovered_user(user)) ok = verify_native(*again);
     }
   } else {
     std::optional<std::string> cleartext;

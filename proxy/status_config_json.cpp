@@ -91,6 +91,14 @@ void accounts(Json& j, const config::Config& c) {
   } else {
     j.null();
   }
+  j.key("account_discovery");
+  if (c.account_discovery) {
+    j.begin_object().field("user", config::discovery_account(c).user);
+    secret(j, "password", true);
+    j.field("refresh", duration(c.account_discovery->refresh)).end_object();
+  } else {
+    j.null();
+  }
   j.key("replication");
   if (c.replication) {
     const auto& r = *c.replication;

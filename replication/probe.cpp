@@ -110,6 +110,17 @@ std::string Probe::fail(std::string_view step) {
   return text;
 }
 
+std::optional<std::vector<Row>> Probe::rows(std::string_view sql, std::string& error) {
+  if (!mysql_ && !connect(error)) return std::nullopt;
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) {
+    error = fail(sql);
+    return std::nullopt;
+  }
+  Result res(mysql_store_result(mysql_));
+  if (!res) return std::vector<Row>{};
+  return read_table(res.get()).rows;
+}
+
 CheckResult Probe::check() {
   CheckResult r;
   r.at = std::chrono::system_clock::now();

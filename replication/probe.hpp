@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "replication/client_tls.hpp"
 #include "replication/server_check.hpp"
@@ -36,6 +39,8 @@ class Probe {
   // timeout) drops the connection, so the next check reconnects; a server-side error
   // (missing privilege) keeps it.
   CheckResult check();
+  // The rows of one query (connecting if needed); nullopt with `error` on failure.
+  std::optional<std::vector<Row>> rows(std::string_view sql, std::string& error);
 
  private:
   bool connect(std::string& error);

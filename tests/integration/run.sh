@@ -9,7 +9,7 @@
 #                 proxy-only checks are skipped or adapt, and say so)
 #   --only LIST   run only these suites: check_config, explain, client, bad_input, python, node,
 #                 cli, sysbench, routing, pool, session_state, consistency, reload, backend_tls,
-#                 status, dashboard, monitor
+#                 accounts, status, dashboard, monitor
 #   --keep-logs   keep the work directory (logs, configs) even when everything passed
 #
 # Environment: CW_ITEST_BASE_PORT (first port to try, default 23306);
@@ -305,8 +305,10 @@ run_suite consistency 400 /usr/bin/python3 "$here/consistency_test.py"
 run_suite reload 120 /usr/bin/python3 "$here/reload_test.py"
 if ((direct)); then
   skip_suite backend_tls "--direct: no causeway in between"
+  skip_suite accounts "--direct: no causeway in between"
 else
   run_suite backend_tls 180 /usr/bin/python3 "$here/backend_tls_test.py"
+  run_suite accounts 120 /usr/bin/python3 "$here/accounts_test.py"
 fi
 if ((direct)); then
   skip_suite status "--direct: no causeway status port"

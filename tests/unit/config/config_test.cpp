@@ -201,6 +201,19 @@ backend_tls:
   CHECK(cfg::load_string(minimal).backend_tls.mode == cfg::BackendTlsMode::Disabled);
 }
 
+TEST_CASE("account_discovery uses the monitor's account unless it names its own", "[config]") {
+  const std::string monitor = "monitor:\n  user: mon\n  password: monpw\n";
+  auto c = cfg::load_string(minimal + monitor + "account_discovery:\n");
+  REQUIRE(c.account_discovery);
+  CHECK(cfg::discovery_account(c).user == "mon");
+  CHECK(cfg::discovery_account(c).password == "monpw");
+  CHECK(c.account_discovery->refresh == 1s);
+  c = cfg::load_string(minimal + monitor + "account_discovery:\n  user: reader\n  password: r\n  refresh: 250ms\n");
+  CHECK(cfg::discovery_account(c).user == "reader");
+  CHECK(c.account_discovery->refresh == 250ms);
+  CHECK_FALSE(cfg::load_string(minimal).account_discovery);
+}
+
 TEST_CASE("omitted optional keys keep their documented defaults", "[config]") {
   const cfg::Config c = cfg::load_string(minimal);
   CHECK(c.listeners.at(0).name == "main");
@@ -422,6 +435,11 @@ TEST_CASE("each validation rule reports its key path and reason", "[config][vali
       {"a server's tls file must exist",
        listeners + users + "servers:\n  - name: a\n    tls:\n      mode: verify_ca\n      ca_file: /nonexistent/ca.pem\n",
        "servers[0].tls.ca_file", "file not found: /nonexistent/ca.pem"},
+      {"account discovery needs an account", minimal + "account_discovery:\n  refresh: 1s\n", "account_discovery",
+       "needs a user and password, or a monitor section whose account it uses"},
+      {"account discovery refresh at least 10ms",
+       minimal + "account_discovery:\n  user: u\n  password: p\n  refresh: 1ms\n", "account_discovery.refresh",
+       "must be between 10ms and 1h"},
       {"monitor needs a password", minimal + "monitor:\n  user: m\n", "monitor.password",
        "is required"},
       {"monitor needs a user", minimal + "monitor:\n  password: m\n", "monitor.user",

@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""account_discovery: client accounts read from the primary's mysql.user, as MaxScale does.
+
+Runs a causeway of its own with `account_discovery` (the sandbox's monitor account may
+read mysql.user). Accounts are created, changed and dropped on the primary while it runs:
+they log in through causeway without a config change, with the server's own rules
+(password, host, no password).
+"""
+import os
+import sys
+
+import pymysql
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from cwproc import HOST, Causeway, wait_until  # noqa: E402
+
+PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
+ROOT = (os.environ.get("CW_ROOT_USER", "root"), os.environ.get("CW_ROOT_PASSWORD", "root"))
+
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print("%s %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""), flush=True)
+
+
+def admin(*statements):
+    c = pymysql.connect(host=HOST, port=PRIMARY_PORT, user=ROOT[0], password=ROOT[1], autocommit=True)
+    for sql in statements:
+        c.cursor().execute(sql)
+    c.close()
+
+
+def login(port, user, password):
+    """(connection, None) or (None, (errno, message))."""
+    try:
+        return pymysql.connect(host=HOST, port=port, user=user, password=password, database="demo",
+                               autocommit=True, connect_timeout=15), None
+    except pymysql.MySQLError as e:
+        return None, e.args
+
+
+def one(conn, sql):
+    cur = conn.cursor()
+    cur.execute(sql)
+    return cur.fetchone()[0]
+
+
+def main():
+    admin("DROP USER IF EXISTS 'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%'")
+    proxy = Causeway("account_discovery:\n  refresh: 100ms\n")
+    try:
+        _, err = login(proxy.port, "disc_a", "pa")
+        check("a user that exists nowhere is refused", err is not None and err[0] == 1045, str(err))
+
+        # Created after causeway started, and after it last read the accounts.
+        admin("CREATE USER 'disc_a'@'%' IDENTIFIED BY 'pa'", "GRANT ALL ON demo.* TO 'disc_a'@'%'")
+        conn, err = login(proxy.port, "disc_a", "pa")
+        check("an account created at run time logs in through causeway", conn is not None, str(err))
+        if conn:
+            check("as itself", one(conn, "SELECT CURRENT_USER()") == "disc_a@%")
+            conn.close()
+        _, err = login(proxy.port, "disc_a", "wrong")
+        check("a wrong password is refused with 1045", err is not None and err[0] == 1045, str(err))
+
+        admin("ALTER USER 'disc_a'@'%' IDENTIFIED BY 'pb'")
+        conn, err = login(proxy.port, "disc_a", "pb")
+        check("a changed password works at once", conn is not None, str(err))
+        if conn:
+            conn.close()
+        _, err = login(proxy.port, "disc_a", "pa")
+        check("and the old one no longer does", err is not None and err[0] == 1045, str(err))
+
+        admin("CREATE USER 'disc_b'@'10.%' IDENTIFIED BY 'pb'", "GRANT ALL ON demo.* TO 'disc_b'@'10.%'")
+        _, err = login(proxy.port, "disc_b", "pb")
+        check("an account for other hosts does not admit this client", err is not None and err[0] == 1045, str(err))
+
+        admin("CREATE USER 'disc_c'@'%'", "GRANT ALL ON demo.* TO 'disc_c'@'%'")
+        conn, err = login(proxy.port, "disc_c", "")
+        check("an account without a password logs in without one", conn is not None, str(err))
+        if conn:
+            conn.close()
+        _, err = login(proxy.port, "disc_c", "something")
+        check("and not with one", err is not None and err[0] == 1045, str(err))
+
+        conn, err = login(proxy.port, "app", "app")
+        check("configured users still log in", conn is not None, str(err))
+        if conn:
+            conn.close()
+
+        admin("DROP USER 'disc_a'@'%'")
+        # Trusted for one `refresh` (100ms) after a read, as pooled connections of the user
+        # may still serve it: refused once that has passed (a bounded poll of logins).
+        last = {}
+
+        def refused():
+            conn, last["err"] = login(proxy.port, "disc_a", "pb")
+            if conn:
+                conn.close()
+            return last["err"] is not None and last["err"][0] == 1045
+
+        check("a dropped account is refused once the accounts are read again", wait_until(refused, 10),
+              str(last.get("err")))
+    finally:
+        check("causeway stops cleanly", proxy.stop() == 0)
+
+    # The suite's own causeway has no account_discovery: only its configured users.
+    admin("CREATE USER IF NOT EXISTS 'disc_a'@'%' IDENTIFIED BY 'pa'")
+    _, err = login(int(os.environ["CW_PORT"]), "disc_a", "pa")
+    check("without account_discovery such an account is refused", err is not None and err[0] == 1045, str(err))
+    admin("DROP USER IF EXISTS 'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%'")
+
+    failed = results.count(False)
+    print("accounts: %d passed, %d failed" % (len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
