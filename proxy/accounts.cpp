@@ -55,7 +55,7 @@ AccountMap parse_accounts(const std::vector<replication::Row>& rows) {
     if (row.size() < 4 || !row[0] || !row[1]) continue;
     const std::string plugin = row[2].value_or("");
     const std::string auth = row[3].value_or("");
-    DiscoveredAccount a{*row[1], std::nullopt};
+    DiscoveredAccount a{*row[1], std::nullopt, row.size() > 4 && row[4] && !row[4]->empty()};
     if (plugin != "mysql_native_password" && !plugin.empty()) continue;
     if (!auth.empty()) {
       a.double_sha1 = pr::auth::parse_native_hash(auth);

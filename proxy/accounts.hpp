@@ -24,17 +24,18 @@ namespace causeway::proxy {
 struct DiscoveredAccount {
   std::string host;                                  // the account's Host pattern
   std::optional<protocol::auth::Sha1> double_sha1;   // unset: the account has no password
+  bool require_tls = false;                          // REQUIRE SSL / X509 / ...: TLS clients only
 };
 
 // User name -> its accounts that causeway can verify, most specific host first.
 using AccountMap = std::unordered_map<std::string, std::vector<DiscoveredAccount>>;
 
-// The rows of `accounts_query` (User, Host, plugin, authentication_string). Accounts with
+// The rows of `accounts_query` (User, Host, plugin, authentication_string, ssl_type). Accounts with
 // another plugin (ed25519, caching_sha2_password, unix_socket, ...) are left out:
 // causeway cannot verify a client against them.
 AccountMap parse_accounts(const std::vector<replication::Row>& rows);
 inline constexpr std::string_view accounts_query =
-    "SELECT User, Host, plugin, authentication_string FROM mysql.user WHERE User <> ''";
+    "SELECT User, Host, plugin, authentication_string, ssl_type FROM mysql.user WHERE User <> ''";
 
 // Whether an account's Host (`%`, `10.0.%`, `localhost`, `10.0.0.0/255.255.255.0`,
 // `192.168.1.5`) admits a client at address `ip` (dotted IPv4 or IPv6 text).

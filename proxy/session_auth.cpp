@@ -150,7 +150,8 @@ std::optional<UserEntry> Session::discovered_user(const std::string& user) const
   const auto it = accounts->find(user);
   if (it == accounts->end()) return std::nullopt;
   for (const DiscoveredAccount& a : it->second) {
-    if (!host_matches(a.host, client_host_)) continue;
+    // REQUIRE SSL (or X509, ...) holds for the client's own hop too, as with a direct connection.
+    if (!host_matches(a.host, client_host_) || (a.require_tls && !client_.is_tls())) continue;
     UserEntry e;
     e.name = user;
     if (a.double_sha1) e.double_sha1 = a.double_sha1;

@@ -32,11 +32,11 @@ def admin(*statements):
     c.close()
 
 
-def login(port, user, password):
+def login(port, user, password, **kw):
     """(connection, None) or (None, (errno, message))."""
     try:
         return pymysql.connect(host=HOST, port=port, user=user, password=password, database="demo",
-                               autocommit=True, connect_timeout=15), None
+                               autocommit=True, connect_timeout=15, **kw), None
     except pymysql.MySQLError as e:
         return None, e.args
 
@@ -48,8 +48,9 @@ def one(conn, sql):
 
 
 def main():
-    admin("DROP USER IF EXISTS 'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%'")
-    proxy = Causeway("account_discovery:\n  refresh: 100ms\n")
+    admin("DROP USER IF EXISTS 'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%', 'disc_t'@'%'")
+    # backend_tls: the server checks REQUIRE SSL on causeway's own connection.
+    proxy = Causeway("account_discovery:\n  refresh: 100ms\nbackend_tls:\n  mode: required\n")
     try:
         _, err = login(proxy.port, "disc_a", "pa")
         check("a user that exists nowhere is refused", err is not None and err[0] == 1045, str(err))
@@ -84,6 +85,14 @@ def main():
         _, err = login(proxy.port, "disc_c", "something")
         check("and not with one", err is not None and err[0] == 1045, str(err))
 
+        admin("CREATE USER 'disc_t'@'%' IDENTIFIED BY 'pt' REQUIRE SSL", "GRANT ALL ON demo.* TO 'disc_t'@'%'")
+        _, err = login(proxy.port, "disc_t", "pt")
+        check("a REQUIRE SSL account is refused to a client without TLS", err is not None and err[0] == 1045, str(err))
+        conn, err = login(proxy.port, "disc_t", "pt", ssl={"ca": os.environ["CW_CA"]})
+        check("and admitted to one with TLS (causeway asks the server over TLS)", conn is not None, str(err))
+        if conn:
+            conn.close()
+
         conn, err = login(proxy.port, "app", "app")
         check("configured users still log in", conn is not None, str(err))
         if conn:
@@ -109,7 +118,7 @@ def main():
     admin("CREATE USER IF NOT EXISTS 'disc_a'@'%' IDENTIFIED BY 'pa'")
     _, err = login(int(os.environ["CW_PORT"]), "disc_a", "pa")
     check("without account_discovery such an account is refused", err is not None and err[0] == 1045, str(err))
-    admin("DROP USER IF EXISTS 'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%'")
+    admin("DROP USER IF EXISTS 'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%', 'disc_t'@'%'")
 
     failed = results.count(False)
     print("accounts: %d passed, %d failed" % (len(results) - failed, failed))

@@ -31,6 +31,7 @@ TEST_CASE("only mysql_native_password accounts are kept, most specific host firs
       {"ed", "%", "ed25519", "ZIgUREUg5PVgQ6LskhXmO+eZLS0nC8be6HPjYWR4YJY"},
       {"sha2", "%", "caching_sha2_password", "$A$005$abc"},
       {"bad", "%", "mysql_native_password", "not-a-hash"},
+      {"tls", "%", "mysql_native_password", hash, "ANY"},
   };
   const px::AccountMap accounts = px::parse_accounts(rows);
   REQUIRE(accounts.count("app") == 1);
@@ -45,4 +46,6 @@ TEST_CASE("only mysql_native_password accounts are kept, most specific host firs
   CHECK(accounts.count("ed") == 0);
   CHECK(accounts.count("sha2") == 0);
   CHECK(accounts.count("bad") == 0);
+  CHECK(accounts.at("tls")[0].require_tls);
+  CHECK_FALSE(accounts.at("app")[0].require_tls);
 }
