@@ -47,54 +47,59 @@ def one(conn, sql):
     return cur.fetchone()[0]
 
 
+def admitted(what, port, user, password, **kw):
+    conn, err = login(port, user, password, **kw)
+    check(what, conn is not None, str(err))
+    return conn
+
+
+def refused(what, port, user, password, **kw):
+    conn, err = login(port, user, password, **kw)
+    if conn:
+        conn.close()
+    check(what, err is not None and err[0] == 1045, str(err))
+
+
 def main():
-    admin("DROP USER IF EXISTS 'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%', 'disc_t'@'%'")
+    users = "'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%', 'disc_t'@'%'"
+    admin("DROP USER IF EXISTS " + users)
     # backend_tls: the server checks REQUIRE SSL on causeway's own connection.
     proxy = Causeway("account_discovery:\n  refresh: 100ms\nbackend_tls:\n  mode: required\n")
+    port = proxy.port
     try:
-        _, err = login(proxy.port, "disc_a", "pa")
-        check("a user that exists nowhere is refused", err is not None and err[0] == 1045, str(err))
+        refused("a user that exists nowhere is refused", port, "disc_a", "pa")
 
         # Created after causeway started, and after it last read the accounts.
         admin("CREATE USER 'disc_a'@'%' IDENTIFIED BY 'pa'", "GRANT ALL ON demo.* TO 'disc_a'@'%'")
-        conn, err = login(proxy.port, "disc_a", "pa")
-        check("an account created at run time logs in through causeway", conn is not None, str(err))
+        conn = admitted("an account created at run time logs in through causeway", port, "disc_a", "pa")
         if conn:
             check("as itself", one(conn, "SELECT CURRENT_USER()") == "disc_a@%")
             conn.close()
-        _, err = login(proxy.port, "disc_a", "wrong")
-        check("a wrong password is refused with 1045", err is not None and err[0] == 1045, str(err))
+        refused("a wrong password is refused with 1045", port, "disc_a", "wrong")
 
         admin("ALTER USER 'disc_a'@'%' IDENTIFIED BY 'pb'")
-        conn, err = login(proxy.port, "disc_a", "pb")
-        check("a changed password works at once", conn is not None, str(err))
+        conn = admitted("a changed password works at once", port, "disc_a", "pb")
         if conn:
             conn.close()
-        _, err = login(proxy.port, "disc_a", "pa")
-        check("and the old one no longer does", err is not None and err[0] == 1045, str(err))
+        refused("and the old one no longer does", port, "disc_a", "pa")
 
         admin("CREATE USER 'disc_b'@'10.%' IDENTIFIED BY 'pb'", "GRANT ALL ON demo.* TO 'disc_b'@'10.%'")
-        _, err = login(proxy.port, "disc_b", "pb")
-        check("an account for other hosts does not admit this client", err is not None and err[0] == 1045, str(err))
+        refused("an account for other hosts does not admit this client", port, "disc_b", "pb")
 
         admin("CREATE USER 'disc_c'@'%'", "GRANT ALL ON demo.* TO 'disc_c'@'%'")
-        conn, err = login(proxy.port, "disc_c", "")
-        check("an account without a password logs in without one", conn is not None, str(err))
+        conn = admitted("an account without a password logs in without one", port, "disc_c", "")
         if conn:
             conn.close()
-        _, err = login(proxy.port, "disc_c", "something")
-        check("and not with one", err is not None and err[0] == 1045, str(err))
+        refused("and not with one", port, "disc_c", "something")
 
         admin("CREATE USER 'disc_t'@'%' IDENTIFIED BY 'pt' REQUIRE SSL", "GRANT ALL ON demo.* TO 'disc_t'@'%'")
-        _, err = login(proxy.port, "disc_t", "pt")
-        check("a REQUIRE SSL account is refused to a client without TLS", err is not None and err[0] == 1045, str(err))
-        conn, err = login(proxy.port, "disc_t", "pt", ssl={"ca": os.environ["CW_CA"]})
-        check("and admitted to one with TLS (causeway asks the server over TLS)", conn is not None, str(err))
+        refused("a REQUIRE SSL account is refused to a client without TLS", port, "disc_t", "pt")
+        conn = admitted("and admitted to one with TLS (causeway asks the server over TLS)", port, "disc_t", "pt",
+                        ssl={"ca": os.environ["CW_CA"]})
         if conn:
             conn.close()
 
-        conn, err = login(proxy.port, "app", "app")
-        check("configured users still log in", conn is not None, str(err))
+        conn = admitted("configured users still log in", port, "app", "app")
         if conn:
             conn.close()
 
@@ -103,22 +108,21 @@ def main():
         # may still serve it: refused once that has passed (a bounded poll of logins).
         last = {}
 
-        def refused():
-            conn, last["err"] = login(proxy.port, "disc_a", "pb")
+        def gone():
+            conn, last["err"] = login(port, "disc_a", "pb")
             if conn:
                 conn.close()
             return last["err"] is not None and last["err"][0] == 1045
 
-        check("a dropped account is refused once the accounts are read again", wait_until(refused, 10),
+        check("a dropped account is refused once the accounts are read again", wait_until(gone, 10),
               str(last.get("err")))
     finally:
         check("causeway stops cleanly", proxy.stop() == 0)
 
     # The suite's own causeway has no account_discovery: only its configured users.
     admin("CREATE USER IF NOT EXISTS 'disc_a'@'%' IDENTIFIED BY 'pa'")
-    _, err = login(int(os.environ["CW_PORT"]), "disc_a", "pa")
-    check("without account_discovery such an account is refused", err is not None and err[0] == 1045, str(err))
-    admin("DROP USER IF EXISTS 'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%', 'disc_t'@'%'")
+    refused("without account_discovery such an account is refused", int(os.environ["CW_PORT"]), "disc_a", "pa")
+    admin("DROP USER IF EXISTS " + users)
 
     failed = results.count(False)
     print("accounts: %d passed, %d failed" % (len(results) - failed, failed))
