@@ -587,6 +587,9 @@ tls:
 monitor:
   user: monitor
   password: monitor
+# Accounts created on the sandbox log in too (read from mysql.user with the monitor's account).
+account_discovery:
+  refresh: 1s
 replication:
   user: repl
   password: repl

@@ -264,6 +264,8 @@ TEST_CASE("the quickstart example file loads and matches the sandbox", "[config]
   CHECK(c.monitor->timeout == 700ms);
   CHECK(c.replication->user == "repl");
   CHECK(c.replication->password == "repl");
+  REQUIRE(c.account_discovery);
+  CHECK(cfg::discovery_account(c).user == "monitor");
   CHECK(c.status.address == "127.0.0.1");
   CHECK(c.status.port == 16080);
   CHECK_FALSE(c.tls.enabled());
