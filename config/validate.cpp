@@ -255,8 +255,11 @@ void check_account_discovery(Checker& c, const Config& cfg) {
     c.fail("account_discovery.user", "is required when account_discovery.password is set");
   else if (d->user.empty() && !cfg.monitor)
     c.fail("account_discovery", "needs a user and password, or a monitor section whose account it uses");
-  if (d->refresh < min_monitor_period || d->refresh > Millis{3'600'000})
-    c.fail("account_discovery.refresh", "must be between 10ms and 1h");
+  // A login that needs a read waits up to one refresh: it must fit in the handshake timeout.
+  if (d->refresh < min_monitor_period || d->refresh > Millis{60'000})
+    c.fail("account_discovery.refresh", "must be between 10ms and 60s");
+  else if (d->refresh >= cfg.timeouts.handshake)
+    c.fail("account_discovery.refresh", "must be shorter than timeouts.handshake (a login may wait one refresh)");
 }
 
 void check_replication(Checker& c, const Config& cfg) {

@@ -37,14 +37,24 @@ std::size_t specificity(std::string_view host) {
 
 bool host_matches(std::string_view pattern, std::string_view ip) {
   if (pattern == "%") return true;
-  if (pattern == "localhost") return ip == "127.0.0.1" || ip == "::1";
   if (const auto slash = pattern.find('/'); slash != std::string_view::npos) {
+    // 10.0.0.0/255.255.255.0 (the address must be the network's), or 10.0.0.0/24.
     in_addr net{}, mask{}, addr{};
     const std::string n(pattern.substr(0, slash)), m(pattern.substr(slash + 1)), a(ip);
-    if (inet_pton(AF_INET, n.c_str(), &net) != 1 || inet_pton(AF_INET, m.c_str(), &mask) != 1 ||
-        inet_pton(AF_INET, a.c_str(), &addr) != 1)
-      return false;
-    return (addr.s_addr & mask.s_addr) == (net.s_addr & mask.s_addr);
+    if (inet_pton(AF_INET, n.c_str(), &net) != 1 || inet_pton(AF_INET, a.c_str(), &addr) != 1) return false;
+    if (inet_pton(AF_INET, m.c_str(), &mask) != 1) {
+      if (m.empty() || m.size() > 2 || !std::all_of(m.begin(), m.end(), ::isdigit)) return false;
+      const int bits = std::stoi(m);
+      if (bits > 32) return false;
+      mask.s_addr = htonl(bits == 0 ? 0u : ~0u << (32 - bits));
+    }
+    return (addr.s_addr & mask.s_addr) == net.s_addr;
+  }
+  // Addresses only: a pattern with a letter is a host name (IPv6 hex digits aside).
+  const bool ipv6 = ip.find(':') != std::string_view::npos;
+  for (char ch : pattern) {
+    const bool hex = std::isxdigit(static_cast<unsigned char>(ch)) != 0;
+    if (std::isalpha(static_cast<unsigned char>(ch)) && !(ipv6 && hex)) return false;
   }
   return like(pattern, ip);
 }
@@ -52,15 +62,17 @@ bool host_matches(std::string_view pattern, std::string_view ip) {
 AccountMap parse_accounts(const std::vector<replication::Row>& rows) {
   AccountMap out;
   for (const auto& row : rows) {
-    if (row.size() < 4 || !row[0] || !row[1]) continue;
+    if (row.size() < 5 || !row[0] || !row[1]) continue;
     const std::string plugin = row[2].value_or("");
     const std::string auth = row[3].value_or("");
-    DiscoveredAccount a{*row[1], std::nullopt, row.size() > 4 && row[4] && !row[4]->empty()};
-    if (plugin != "mysql_native_password" && !plugin.empty()) continue;
-    if (!auth.empty()) {
-      a.double_sha1 = pr::auth::parse_native_hash(auth);
-      if (!a.double_sha1) continue;  // an old-style or invalid hash
-    }
+    const std::string ssl = row[4].value_or("");
+    DiscoveredAccount a;
+    a.host = *row[1];
+    a.require_tls = !ssl.empty();
+    // Only a stored mysql_native_password hash can be verified; an empty one may mean "no
+    // password" or a hash kept elsewhere (older servers' Password column): not admitted.
+    a.double_sha1 = pr::auth::parse_native_hash(auth);
+    a.usable = plugin == "mysql_native_password" && a.double_sha1 && (ssl.empty() || ssl == "ANY");
     out[*row[0]].push_back(std::move(a));
   }
   for (auto& [user, accounts] : out)
@@ -70,10 +82,13 @@ AccountMap parse_accounts(const std::vector<replication::Row>& rows) {
   return out;
 }
 
-AccountDirectory::~AccountDirectory() {
+AccountDirectory::~AccountDirectory() { stop(); }
+
+void AccountDirectory::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    waiting_.clear();
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -93,9 +108,12 @@ void AccountDirectory::refresh(replication::ProbeTarget target, std::chrono::mil
                                std::function<void()> done) {
   {
     std::lock_guard lock(mutex_);
+    if (stopping_) return;
     target_ = std::move(target);
     interval_ = min_interval;
-    waiting_.push_back(std::move(done));
+    // Bounded: past this many waiting logins (a flood of unknown users while the reader is
+    // stuck) a login goes on with the accounts as they are; it waits its own timeout anyway.
+    if (waiting_.size() < max_waiting) waiting_.push_back(std::move(done));
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   wake_.notify_all();
@@ -114,12 +132,14 @@ void AccountDirectory::run() {
     if (wake_.wait_until(lock, last_read_ + interval_, [&] { return stopping_; })) return;
     auto batch = std::move(waiting_);
     waiting_.clear();
-    const replication::ProbeTarget target = *target_;
+    const replication::ProbeTarget target = *target_;  // a change of server, account or TLS reconnects
     const auto began = last_read_ = std::chrono::steady_clock::now();
     lock.unlock();
 
     if (!probe || connected.host != target.host || connected.port != target.port || connected.user != target.user ||
-        connected.password != target.password) {
+        connected.password != target.password || connected.timeout != target.timeout ||
+        connected.tls.mode != target.tls.mode || connected.tls.ca_file != target.tls.ca_file ||
+        connected.tls.cert_file != target.tls.cert_file || connected.tls.key_file != target.tls.key_file) {
       probe = std::make_unique<replication::Probe>(target);
       connected = target;
     }

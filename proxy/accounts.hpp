@@ -23,22 +23,26 @@ namespace causeway::proxy {
 
 struct DiscoveredAccount {
   std::string host;                                  // the account's Host pattern
-  std::optional<protocol::auth::Sha1> double_sha1;   // unset: the account has no password
-  bool require_tls = false;                          // REQUIRE SSL / X509 / ...: TLS clients only
+  std::optional<protocol::auth::Sha1> double_sha1;   // mysql_native_password hash
+  bool require_tls = false;                          // REQUIRE SSL: TLS clients only
+  // false: causeway cannot verify a client against it (another plugin, no password, a
+  // client certificate required): a client it admits first is refused, as the server
+  // would not fall back to a less specific account either.
+  bool usable = false;
 };
 
-// User name -> its accounts that causeway can verify, most specific host first.
+// User name -> its accounts, most specific host first.
 using AccountMap = std::unordered_map<std::string, std::vector<DiscoveredAccount>>;
 
-// The rows of `accounts_query` (User, Host, plugin, authentication_string, ssl_type). Accounts with
-// another plugin (ed25519, caching_sha2_password, unix_socket, ...) are left out:
-// causeway cannot verify a client against them.
+// The rows of `accounts_query` (User, Host, plugin, authentication_string, ssl_type).
 AccountMap parse_accounts(const std::vector<replication::Row>& rows);
 inline constexpr std::string_view accounts_query =
     "SELECT User, Host, plugin, authentication_string, ssl_type FROM mysql.user WHERE User <> ''";
 
-// Whether an account's Host (`%`, `10.0.%`, `localhost`, `10.0.0.0/255.255.255.0`,
-// `192.168.1.5`) admits a client at address `ip` (dotted IPv4 or IPv6 text).
+// Whether an account's Host (`%`, `10.0.%`, `10.0.0.0/255.255.255.0`, `10.0.0.0/24`,
+// `192.168.1.5`) admits a client at address `ip` (dotted IPv4 or IPv6 text). Host names,
+// `localhost` among them, admit no one: causeway does not resolve names, and `localhost`
+// would mean the causeway host, not the server's.
 bool host_matches(std::string_view pattern, std::string_view ip);
 
 // The accounts as last read, and a thread that rereads them on request, at most once per
@@ -50,6 +54,8 @@ class AccountDirectory {
   AccountDirectory(const AccountDirectory&) = delete;
   AccountDirectory& operator=(const AccountDirectory&) = delete;
 
+  // Stops the reader thread; pending requests are dropped. Before the event loops go.
+  void stop();
   std::shared_ptr<const AccountMap> snapshot() const;
   // When the accounts in snapshot() were read (the epoch before the first read).
   std::chrono::steady_clock::time_point read_at() const;
@@ -59,6 +65,7 @@ class AccountDirectory {
 
  private:
   void run();
+  static constexpr std::size_t max_waiting = 4096;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -106,6 +106,7 @@ Server::Server(std::shared_ptr<const config::Config> cfg, std::string config_pat
 }
 
 Server::~Server() {
+  services_.accounts.stop();  // its reader posts to the workers' event loops
   stop_monitor();
   for (auto& w : workers_) w->ctx.stop();
   for (auto& t : threads_) {

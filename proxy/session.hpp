@@ -217,6 +217,9 @@ class Session {
   Clock::time_point deadline_ = Clock::now();
   std::string peer_;
   std::string client_host_;  // the client's address as text, IPv4-mapped shown as IPv4
+  // The next backend connection is a new login, not a pooled one: a discovered account
+  // (account_discovery) is checked by the server itself at the client's login.
+  bool server_checks_login_ = false;
   std::optional<routing::IpAddress> client_ip_;  // for rules matching client addresses
 
   std::uint32_t connection_id_ = 0;

@@ -1,5 +1,7 @@
 // The connection phase of a client session: greeting, optional TLS, authentication with
 // mysql_native_password or caching_sha2_password, and the first backend login.
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
@@ -149,17 +151,16 @@ std::optional<UserEntry> Session::discovered_user(const std::string& user) const
   const auto accounts = worker_.services.accounts.snapshot();
   const auto it = accounts->find(user);
   if (it == accounts->end()) return std::nullopt;
-  for (const DiscoveredAccount& a : it->second) {
-    // REQUIRE SSL (or X509, ...) holds for the client's own hop too, as with a direct connection.
-    if (!host_matches(a.host, client_host_) || (a.require_tls && !client_.is_tls())) continue;
-    UserEntry e;
-    e.name = user;
-    if (a.double_sha1) e.double_sha1 = a.double_sha1;
-    else e.password = std::string();  // an account without a password
-    e.consistency = consistency_level(runtime_->config->consistency.level);
-    return e;
-  }
-  return std::nullopt;
+  // The most specific account that admits the client decides, as on the server: one
+  // causeway cannot verify (or that needs TLS the client does not have) refuses.
+  const auto a = std::find_if(it->second.begin(), it->second.end(),
+                              [&](const DiscoveredAccount& x) { return host_matches(x.host, client_host_); });
+  if (a == it->second.end() || !a->usable || (a->require_tls && !client_.is_tls())) return std::nullopt;
+  UserEntry e;
+  e.name = user;
+  e.double_sha1 = a->double_sha1;
+  e.consistency = consistency_level(runtime_->config->consistency.level);
+  return e;
 }
 
 awaitable<void> Session::reread_accounts() {
@@ -189,15 +190,24 @@ awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, s
   if (entry == nullptr && runtime_->config->account_discovery) {
     // Trusted for one `refresh` after the read: an account dropped, locked or changed on
     // the server is seen at the next login after that.
-    const bool fresh = std::chrono::steady_clock::now() - worker_.services.accounts.read_at() <
-                       runtime_->config->account_discovery->refresh;
-    if (fresh) discovered = discovered_user(user);
+    const auto fresh = [&] {
+      return std::chrono::steady_clock::now() - worker_.services.accounts.read_at() <
+             runtime_->config->account_discovery->refresh;
+    };
+    if (fresh()) discovered = discovered_user(user);
     if (!discovered) {
       co_await reread_accounts();
       reread = true;
-      discovered = discovered_user(user);
+      // Fail closed: accounts that could not be read again are not trusted.
+      if (fresh()) discovered = discovered_user(user);
     }
-    if (discovered) entry = &*discovered;
+    if (discovered) {
+      entry = &*discovered;
+      // The server checks this login itself (a fresh connection, not a pooled one): the
+      // account may be locked, expired or dropped since causeway read it, and the server
+      // picks its account by causeway's address.
+      server_checks_login_ = true;
+    }
   }
   if (entry == nullptr) {
     worker_.stats.auth_failures.add();
@@ -222,6 +232,8 @@ awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, s
   bool ok = false;
   const pr::Bytes nonce(nonce_.data(), nonce_.size());
   const auto verify_native = [&](const UserEntry& e) {
+    login.password.reset();
+    login.sha1_password.reset();
     if (e.password) {
       login.password = e.password;
       return pr::auth::equal_secret(pr::as_bytes(response), pr::as_bytes(pr::auth::native_scramble(*e.password, nonce)));
@@ -239,7 +251,9 @@ awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, s
     // A discovered account whose password changed since the last read: read again, once.
     if (!ok && discovered && !reread) {
       co_await reread_accounts();
-      if (auto again = discovered_user(user)) ok = verify_native(*again);
+      const bool fresh = std::chrono::steady_clock::now() - worker_.services.accounts.read_at() <
+                         runtime_->config->account_discovery->refresh;
+      if (auto again = fresh ? discovered_user(user) : std::nullopt) ok = verify_native(*again);
     }
   } else {
     std::optional<std::string> cleartext;

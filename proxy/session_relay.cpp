@@ -52,12 +52,13 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
   for (int replaced = 0;;) {
     bool pooled = false;
     while (!slot) {
-      if (auto idle = pool.take(pool_key(server), signature_)) {
+      if (auto idle = server_checks_login_ ? nullptr : pool.take(pool_key(server), signature_)) {
         slot = std::move(idle);
         pooled = true;
         break;
       }
       if (!pool.at_limit(server) || pool.evict_idle(server)) {
+        server_checks_login_ = false;  // whatever the outcome: a refusal ends the login
         if (auto err = co_await open_backend(server, login_, slot)) {
           // The server's own max_connections: idle connections of other users or
           // capability sets make room. The server frees a slot only once it has handled

@@ -117,7 +117,11 @@ std::optional<std::vector<Row>> Probe::rows(std::string_view sql, std::string& e
     return std::nullopt;
   }
   Result res(mysql_store_result(mysql_));
-  if (!res) return std::vector<Row>{};
+  if (!res) {
+    if (mysql_errno(mysql_) == 0) return std::vector<Row>{};  // a statement without a result set
+    error = fail(sql);
+    return std::nullopt;
+  }
   return read_table(res.get()).rows;
 }
 

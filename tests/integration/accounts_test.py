@@ -53,15 +53,15 @@ def admitted(what, port, user, password, **kw):
     return conn
 
 
-def refused(what, port, user, password, **kw):
+def refused(what, port, user, password, codes=(1045,), **kw):
     conn, err = login(port, user, password, **kw)
     if conn:
         conn.close()
-    check(what, err is not None and err[0] == 1045, str(err))
+    check(what, err is not None and err[0] in codes, str(err))
 
 
 def main():
-    users = "'disc_a'@'%', 'disc_b'@'10.%', 'disc_c'@'%', 'disc_t'@'%'"
+    users = "'disc_a'@'%', 'disc_a'@'127.0.0.1', 'disc_b'@'10.%', 'disc_c'@'%', 'disc_t'@'%'"
     admin("DROP USER IF EXISTS " + users)
     # backend_tls: the server checks REQUIRE SSL on causeway's own connection.
     proxy = Causeway("account_discovery:\n  refresh: 100ms\nbackend_tls:\n  mode: required\n")
@@ -87,10 +87,24 @@ def main():
         refused("an account for other hosts does not admit this client", port, "disc_b", "pb")
 
         admin("CREATE USER 'disc_c'@'%'", "GRANT ALL ON demo.* TO 'disc_c'@'%'")
-        conn = admitted("an account without a password logs in without one", port, "disc_c", "")
+        refused("an account without a password is not admitted (list it in users)", port, "disc_c", "")
+
+        # The most specific account decides: one causeway cannot verify refuses, as the
+        # server would, rather than falling back to app-like disc_a@'%'.
+        admin("CREATE USER 'disc_a'@'127.0.0.1' IDENTIFIED VIA unix_socket")
+        # By causeway (1045) or, within a refresh of the last read, by the server (1698, as
+        # a direct login gets).
+        refused("a more specific account with another plugin refuses the client", port, "disc_a", "pb",
+                codes=(1045, 1698))
+        admin("DROP USER 'disc_a'@'127.0.0.1'")
+        conn = admitted("and once it is gone the general account admits it again", port, "disc_a", "pb")
         if conn:
             conn.close()
-        refused("and not with one", port, "disc_c", "something")
+
+        admin("ALTER USER 'disc_a'@'%' ACCOUNT LOCK")
+        refused("a locked account is refused with the server's own error: it checks each login itself", port,
+                "disc_a", "pb", codes=(4151,))
+        admin("ALTER USER 'disc_a'@'%' ACCOUNT UNLOCK")
 
         admin("CREATE USER 'disc_t'@'%' IDENTIFIED BY 'pt' REQUIRE SSL", "GRANT ALL ON demo.* TO 'disc_t'@'%'")
         refused("a REQUIRE SSL account is refused to a client without TLS", port, "disc_t", "pt")

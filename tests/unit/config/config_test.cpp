@@ -441,7 +441,7 @@ TEST_CASE("each validation rule reports its key path and reason", "[config][vali
        "needs a user and password, or a monitor section whose account it uses"},
       {"account discovery refresh at least 10ms",
        minimal + "account_discovery:\n  user: u\n  password: p\n  refresh: 1ms\n", "account_discovery.refresh",
-       "must be between 10ms and 1h"},
+       "must be between 10ms and 60s"},
       {"monitor needs a password", minimal + "monitor:\n  user: m\n", "monitor.password",
        "is required"},
       {"monitor needs a user", minimal + "monitor:\n  password: m\n", "monitor.user",
