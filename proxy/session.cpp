@@ -509,6 +509,8 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   std::uint8_t seq = 1;
   const std::string plugin = cu.auth_plugin.empty() ? pr::native_password_plugin : cu.auth_plugin;
   auto login = co_await authenticate(cu.username, plugin, cu.auth_response, seq);
+  // The login below is a new one in any case: the server checks it.
+  server_checks_login_ = false;
   if (!login) co_return true;  // the client got ERR 1045; the old user stays logged in
   login->database = cu.database;
   login->caps = client_caps_;
