@@ -445,6 +445,7 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   const Next next = co_await forward(cmd, cmd.payload, *server, &c, may_retry);
   if (next == Next::end) co_return false;
   note_tracking_change(c);
+  co_await recover_commit_gtid(c);
   if (c.has(routing::flag::MultiStatement) && routing::changes_session_settings(c)) {
     if (state_.last_server) note_unrecorded_settings(*state_.last_server);
   } else if (!tracker_.ended_with_error()) {

@@ -154,6 +154,15 @@ class Session {
                                                       std::unique_ptr<Backend>& out);
   awaitable<std::optional<protocol::ErrPacket>> sync_state(Backend& backend);
   // Runs a command on a backend without relaying its response (state replay, lazy prepare).
+  // The first column of the first row of `sql`, run on `backend` out of the client's sight;
+  // nullopt for NULL, no row, an error or a lost connection.
+  awaitable<std::optional<std::string>> hidden_value(Backend& backend, std::string_view sql);
+  // After a statement that stopped the connection from reporting commit GTIDs before it
+  // finished (a multi-statement that sets session tracking): ask the connection for its
+  // last commit GTID, so reads still wait for it.
+  awaitable<void> recover_commit_gtid(const routing::Classification& c);
+  // Reads now wait for these GTIDs (the session's writes; everyone's with scope global).
+  bool note_written(std::string_view gtids);
   awaitable<std::optional<protocol::ErrPacket>> run_hidden(Backend& backend, protocol::Command cmd,
                                                            protocol::Bytes args);
   awaitable<bool> write_packet(Backend& backend, const protocol::Packet& pkt, protocol::Bytes payload);

@@ -225,6 +225,90 @@ awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr
   co_return std::nullopt;
 }
 
+awaitable<std::optional<std::string>> Session::hidden_value(Backend& backend, std::string_view sql) {
+  backend_frame_.clear();
+  const std::size_t header = pr::begin_packet(backend_frame_);
+  backend_frame_.push_back(static_cast<std::uint8_t>(pr::Command::query));
+  backend_frame_.insert(backend_frame_.end(), sql.begin(), sql.end());
+  pr::finish_packet(backend_frame_, header, 0);
+  boost::system::error_code ec;
+  co_await backend.write(asio::buffer(backend_frame_), ec);
+  if (ec) {
+    backend.close();
+    co_return std::nullopt;
+  }
+  auto& reader = backend.reader();
+  reader.expect_seq(1);
+  struct Unchecked {  // the relay reads this connection raw, without sequence checks
+    pr::FrameReader& reader;
+    ~Unchecked() { reader.stop_checking_seq(); }
+  } unchecked{reader};
+  const bool deprecate_eof = (backend.caps() & pr::cap::deprecate_eof) != 0;
+  // Column count, its definitions (then an EOF unless DEPRECATE_EOF), rows, the end.
+  enum class Part { count, columns, columns_eof, rows } part = Part::count;
+  std::uint64_t columns = 0;
+  std::optional<std::string> value;
+  bool failed = false;
+  for (;;) {
+    pr::Packet pkt;
+    std::error_code pec;
+    const auto st = reader.next(pkt, pec);
+    if (st == pr::FrameStatus::error) {
+      worker_.stats.backend_protocol_errors.add();
+      backend.close();
+      co_return std::nullopt;
+    }
+    if (st == pr::FrameStatus::need_more) {
+      co_await backend.read_more(ec);
+      if (ec) {
+        worker_.stats.backend_lost.add();
+        backend.close();
+        co_return std::nullopt;
+      }
+      continue;
+    }
+    const pr::Bytes p = pkt.payload;
+    switch (part) {
+      case Part::count: {
+        if (pr::is_err(p) || pr::is_ok(p)) co_return std::nullopt;  // no result set: done
+        pr::Reader r(p);
+        columns = r.lenenc();
+        part = columns == 0 ? Part::rows : Part::columns;
+        break;
+      }
+      case Part::columns:
+        if (--columns == 0) part = deprecate_eof ? Part::rows : Part::columns_eof;
+        break;
+      case Part::columns_eof:
+        part = Part::rows;
+        break;
+      case Part::rows:
+        if (pr::is_err(p)) co_return std::nullopt;
+        if (pr::is_eof(p) && (deprecate_eof || p.size() < 9)) co_return failed ? std::nullopt : value;
+        if (!value && !failed && !p.empty() && p[0] != 0xfb) {  // 0xfb: NULL
+          pr::Reader r(p);
+          const auto text = r.lenenc_string();
+          if (r.ok()) value = std::string(text);
+          else failed = true;
+        }
+        break;
+    }
+  }
+}
+
+awaitable<void> Session::recover_commit_gtid(const routing::Classification& c) {
+  if (!c.has(routing::flag::MultiStatement) || c.gtid_tracking != routing::GtidTracking::Off || !login_.track_gtids)
+    co_return;
+  const auto last = state_.last_server;
+  if (!last || *last >= backends_.size() || !backends_[*last] || !backends_[*last]->is_open()) co_return;
+  Backend& backend = *backends_[*last];
+  // MariaDB: the session's last commit; MySQL: everything the server has (more than
+  // needed, never less).
+  const auto gtid = co_await hidden_value(
+      backend, backend.is_mariadb() ? "SELECT @@session.last_gtid" : "SELECT @@global.gtid_executed");
+  if (gtid && !gtid->empty()) note_written(*gtid);
+}
+
 awaitable<bool> Session::write_packet(Backend& backend, const pr::Packet& pkt, pr::Bytes payload) {
   boost::system::error_code ec;
   if (payload.data() == pkt.payload.data() && pkt.seq == pkt.last_seq) {
@@ -474,15 +558,19 @@ void Session::capture_commit_gtid(const Backend& backend) {
 void Session::note_commit_gtid(const Backend& backend, pr::Bytes session_state) {
   if (!backend.applied.gtid_tracking) return;
   const auto gtid = pr::commit_gtid(session_state);
-  if (!gtid) return;
+  if (gtid && note_written(*gtid)) worker_.stats.commit_gtids.add();
+}
+
+bool Session::note_written(std::string_view gtids) {
   replication::GtidError error;
-  if (auto set = replication::GtidSet::parse(*gtid, error)) {
-    if (runtime_->config->consistency.scope == config::ConsistencyScope::Global) worker_.services.acknowledged.add(*set);
-    state_.written.unite(*set);
-    worker_.stats.commit_gtids.add();
-  } else {
-    spdlog::debug("[{}] unreadable commit GTID '{}': {}", peer_, *gtid, error.message);
+  auto set = replication::GtidSet::parse(gtids, error);
+  if (!set) {
+    spdlog::debug("[{}] unreadable commit GTID '{}': {}", peer_, gtids, error.message);
+    return false;
   }
+  if (runtime_->config->consistency.scope == config::ConsistencyScope::Global) worker_.services.acknowledged.add(*set);
+  state_.written.unite(*set);
+  return true;
 }
 
 void Session::close_backend(std::size_t server) {

@@ -151,6 +151,26 @@ def waits_for_a_lagging_replica(port):
               "%s saw %s rows" % (name, count))
         multi.close()
 
+        # The same in one multi-statement: the INSERT's OK no longer carries its commit GTID,
+        # so causeway asks the connection for it afterwards. (The session itself is pinned to
+        # the primary by the unrecorded SET; another session's read shows the difference.)
+        for flags in (1 << 23, 0):
+            v = 70 + flags % 5
+            both = app(port, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS | flags)
+            bcur = both.cursor()
+            bcur.execute("SET session_track_system_variables = 'autocommit'; INSERT INTO ct_rows (v) VALUES (%d)" % v)
+            while bcur.nextset():
+                pass
+            reader = app(port)
+            rcur = reader.cursor()
+            rcur.execute("SELECT name, (SELECT COUNT(*) FROM ct_rows WHERE v = %d) FROM whoami" % v)
+            name, count = rcur.fetchone()
+            check("a write behind a SET of session tracking in one multi-statement is read by the next session "
+                  "(%s)" % ("session tracking" if flags else "no session tracking"), count == 1,
+                  "%s saw %s rows" % (name, count))
+            reader.close()
+            both.close()
+
         # A client that sets session_track_system_variables itself (Connector/J 2 with
         # rewriteBatchedStatements) replaces what causeway tracks: it must ask again.
         for flags in (1 << 23, 0):
