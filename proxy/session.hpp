@@ -98,6 +98,8 @@ class Session {
   std::optional<UserEntry> discovered_user(const std::string& user) const;
   // Has the accounts read again (at most once per account_discovery.refresh) and waits.
   awaitable<void> reread_accounts();
+  // Reads the accounts again and looks `user` up in them; nullopt if the read failed.
+  awaitable<std::optional<UserEntry>> reread_and_find(const std::string& user);
 
   // Command phase (session.cpp).
   awaitable<bool> command_loop();

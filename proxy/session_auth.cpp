@@ -180,6 +180,15 @@ awaitable<void> Session::reread_accounts() {
   co_await timer->async_wait(use_ec(ec));
 }
 
+// Fail closed: if no read began after the request (it failed, or did not come in time),
+// the user is not trusted.
+awaitable<std::optional<UserEntry>> Session::reread_and_find(const std::string& user) {
+  const auto asked = std::chrono::steady_clock::now();
+  co_await reread_accounts();
+  if (worker_.services.accounts.read_at() < asked) co_return std::nullopt;
+  co_return discovered_user(user);
+}
+
 awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, std::string plugin,
                                                              std::string response, std::uint8_t& seq) {
   const UserEntry* entry = runtime_->find_user(user);
@@ -190,16 +199,12 @@ awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, s
   if (entry == nullptr && runtime_->config->account_discovery) {
     // Trusted for one `refresh` after the read: an account dropped, locked or changed on
     // the server is seen at the next login after that.
-    const auto fresh = [&] {
-      return std::chrono::steady_clock::now() - worker_.services.accounts.read_at() <
-             runtime_->config->account_discovery->refresh;
-    };
-    if (fresh()) discovered = discovered_user(user);
+    if (std::chrono::steady_clock::now() - worker_.services.accounts.read_at() <
+        runtime_->config->account_discovery->refresh)
+      discovered = discovered_user(user);
     if (!discovered) {
-      co_await reread_accounts();
+      discovered = co_await reread_and_find(user);
       reread = true;
-      // Fail closed: accounts that could not be read again are not trusted.
-      if (fresh()) discovered = discovered_user(user);
     }
     if (discovered) {
       entry = &*discovered;
@@ -250,10 +255,7 @@ awaitable<std::optional<BackendLogin>> Session::authenticate(std::string user, s
     ok = verify_native(*entry);
     // A discovered account whose password changed since the last read: read again, once.
     if (!ok && discovered && !reread) {
-      co_await reread_accounts();
-      const bool fresh = std::chrono::steady_clock::now() - worker_.services.accounts.read_at() <
-                         runtime_->config->account_discovery->refresh;
-      if (auto again = fresh ? discovered_user(user) : std::nullopt) ok = verify_native(*again);
+      if (auto again = co_await reread_and_find(user)) ok = verify_native(*again);
     }
   } else {
     std::optional<std::string> cleartext;
