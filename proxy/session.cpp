@@ -525,6 +525,11 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   if (auto err = co_await open_backend(primary, *login, fresh)) {
     co_return co_await send_err(seq, err->err);
   }
+  // The old user's session ends before the new one answers, as on a server: its locks
+  // (GET_LOCK), temporary tables and transaction go now, not whenever the server gets round
+  // to the closed connections (the client's next statement may ask IS_FREE_LOCK).
+  for (auto& b : backends_)
+    if (b && b->is_open()) (void)co_await run_hidden(*b, pr::Command::reset_connection, {});
   close_backends();
   forget_statements();
   backends_[primary] = std::move(fresh);

@@ -128,6 +128,7 @@ TEST_CASE("COM_CHANGE_USER switches user, resets session state and can switch ba
   MYSQL* m = c.get();
   exec(m, "SET @cw_marker = 42, SESSION sql_mode = 'ANSI_QUOTES', SESSION time_zone = '+03:00'");
   CHECK(scalar(m, "SELECT @cw_marker") == "42");
+  CHECK(scalar(m, "SELECT GET_LOCK('cw_change_user', 1)") == "1");
 
   ITEST_REQUIRE_OK(mysql_change_user(m, env().root_user.c_str(),
                                      env().root_password.c_str(), env().db.c_str()),
@@ -137,6 +138,9 @@ TEST_CASE("COM_CHANGE_USER switches user, resets session state and can switch ba
   CHECK(scalar(m, "SELECT @@session.sql_mode = @@global.sql_mode") == "1");
   CHECK(scalar(m, "SELECT @@session.time_zone = @@global.time_zone") == "1");
   CHECK(scalar(m, "SELECT DATABASE()") == env().db);
+  // The old session's user lock is gone by the time the change is acknowledged, as on a
+  // server (Connector/C's test_bug31418).
+  CHECK(scalar(m, "SELECT IS_FREE_LOCK('cw_change_user')") == "1");
 
   ITEST_REQUIRE_OK(mysql_change_user(m, env().user.c_str(), env().password.c_str(),
                                      "information_schema"),
