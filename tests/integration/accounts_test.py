@@ -12,17 +12,14 @@ import sys
 import pymysql
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from topology import Tally  # noqa: E402
 from cwproc import HOST, Causeway, wait_until  # noqa: E402
 
 PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
 ROOT = (os.environ.get("CW_ROOT_USER", "root"), os.environ.get("CW_ROOT_PASSWORD", "root"))
 
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print("%s %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""), flush=True)
+tally = Tally("accounts")
+check = tally.check
 
 
 def admin(*statements):
@@ -138,9 +135,7 @@ def main():
     refused("without account_discovery such an account is refused", int(os.environ["CW_PORT"]), "disc_a", "pa")
     admin("DROP USER IF EXISTS " + users)
 
-    failed = results.count(False)
-    print("accounts: %d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return tally.summary()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import urllib.request
 import pymysql
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from topology import Tally  # noqa: E402
 from cwproc import HOST, Causeway, wait_until  # noqa: E402
 
 PRIMARY_PORT = int(os.environ["CW_PRIMARY_PORT"])
@@ -26,12 +27,8 @@ CA = os.environ["CW_CA"]
 WRONG_CA = os.environ.get("CW_WRONG_CA")
 APP, MON, REPL = ("tlsapp", "tlsapp"), ("tlsmon", "tlsmon"), ("tlsrepl", "tlsrepl")
 
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print("%s %s%s" % ("PASS" if ok else "FAIL", name, (" (%s)" % detail) if detail else ""), flush=True)
+tally = Tally("backend_tls")
+check = tally.check
 
 
 def create_accounts():
@@ -171,9 +168,7 @@ def main():
     without_tls_the_server_refuses()
     wrong_ca_is_refused()
     rotated_ca_is_read_on_reload()
-    failed = results.count(False)
-    print("backend_tls: %d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return tally.summary()
 
 
 if __name__ == "__main__":
