@@ -198,6 +198,11 @@ inline Credentials discovery_account(const Config& c) {
   return c.monitor ? Credentials{c.monitor->user, c.monitor->password} : Credentials{};
 }
 
+// Whether the mode checks the server's certificate (against ca_file or the system store).
+inline bool checks_certificate(BackendTlsMode m) {
+  return m == BackendTlsMode::VerifyCa || m == BackendTlsMode::VerifyIdentity;
+}
+
 // The TLS settings causeway uses towards `server`.
 inline const BackendTls& backend_tls_for(const Config& c, const Server& server) {
   return server.tls ? *server.tls : c.backend_tls;

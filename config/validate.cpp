@@ -209,7 +209,7 @@ void check_backend_tls(Checker& c, const std::string& path, const BackendTls& tl
     c.fail(key(cert ? "cert_file" : "key_file"),
            fmt::format("is required when {} is set (a client certificate needs its key)", key(cert ? "key_file" : "cert_file")));
   }
-  if (!tls.ca_file.empty() && (tls.mode == BackendTlsMode::Preferred || tls.mode == BackendTlsMode::Required))
+  if (!tls.ca_file.empty() && tls.mode != BackendTlsMode::Disabled && !checks_certificate(tls.mode))
     c.fail(key("ca_file"), fmt::format("is only used by mode verify_ca or verify_identity; {} does not check the "
                                        "server's certificate (set {} to verify_ca)",
                                        to_string(tls.mode), key("mode")));

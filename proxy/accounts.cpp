@@ -132,14 +132,11 @@ void AccountDirectory::run() {
     if (wake_.wait_until(lock, last_read_ + interval_, [&] { return stopping_; })) return;
     auto batch = std::move(waiting_);
     waiting_.clear();
-    const replication::ProbeTarget target = *target_;  // a change of server, account or TLS reconnects
+    const replication::ProbeTarget target = *target_;  // any change (server, account, TLS) reconnects
     const auto began = last_read_ = std::chrono::steady_clock::now();
     lock.unlock();
 
-    if (!probe || connected.host != target.host || connected.port != target.port || connected.user != target.user ||
-        connected.password != target.password || connected.timeout != target.timeout ||
-        connected.tls.mode != target.tls.mode || connected.tls.ca_file != target.tls.ca_file ||
-        connected.tls.cert_file != target.tls.cert_file || connected.tls.key_file != target.tls.key_file) {
+    if (!probe || connected != target) {
       probe = std::make_unique<replication::Probe>(target);
       connected = target;
     }

@@ -34,7 +34,7 @@ std::shared_ptr<asio::ssl::context> make_backend_tls(const config::Server& serve
       throw std::runtime_error(fmt::format("server '{}': cannot load the TLS {} {}: {}", server.name, what, file,
                                            ec.message()));
   };
-  if (t.mode == Mode::VerifyCa || t.mode == Mode::VerifyIdentity) {
+  if (config::checks_certificate(t.mode)) {
     ctx->set_verify_mode(asio::ssl::verify_peer);
     if (t.ca_file.empty())
       load("CA store", "(system default)", [&](auto& ec) { ctx->set_default_verify_paths(ec); });
@@ -305,8 +305,7 @@ awaitable<std::optional<BackendError>> Backend::start_tls(const pr::HandshakeRes
   }
   co_await tls_->async_handshake(asio::ssl::stream_base::client, use_ec(ec));
   if (ec) {
-    const bool verifying = mode == config::BackendTlsMode::VerifyCa || mode == config::BackendTlsMode::VerifyIdentity;
-    const long verify = verifying ? SSL_get_verify_result(ssl) : X509_V_OK;
+    const long verify = config::checks_certificate(mode) ? SSL_get_verify_result(ssl) : X509_V_OK;
     co_return local_error(verify != X509_V_OK
                               ? fmt::format("TLS handshake failed: the server's certificate: {} (tls mode {})",
                                             X509_verify_cert_error_string(verify), config::to_string(mode))

@@ -84,7 +84,6 @@ class Backend {
   std::uint32_t mariadb_caps() const { return mariadb_caps_; }
   bool is_mariadb() const { return handshake_.server_version.find("MariaDB") != std::string::npos; }
   bool is_open() const { return socket_.is_open(); }
-  bool is_tls() const { return tls_ != nullptr; }
   // Whether the server frames responses as the client of `login` expects: bytes relay
   // unchanged only then. Session tracking the client did not ask for is fine (the relay
   // strips it).

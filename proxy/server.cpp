@@ -45,7 +45,6 @@ std::unique_ptr<asio::ssl::context> make_tls(const config::Tls& tls) {
 
 }  // namespace
 
-
 std::string probe_server_version(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
   asio::io_context ctx{1};
   std::string version;

@@ -155,7 +155,8 @@ class Session {
   awaitable<std::optional<BackendError>> open_backend(std::size_t server, const BackendLogin& login,
                                                       std::unique_ptr<Backend>& out);
   awaitable<std::optional<protocol::ErrPacket>> sync_state(Backend& backend);
-  // Runs a command on a backend without relaying its response (state replay, lazy prepare).
+  // Sends one command of causeway's own on a backend (the response is the caller's).
+  awaitable<bool> send_hidden(Backend& backend, protocol::Command cmd, protocol::Bytes args);
   // The first column of the first row of `sql`, run on `backend` out of the client's sight;
   // nullopt for NULL, no row, an error or a lost connection.
   awaitable<std::optional<std::string>> hidden_value(Backend& backend, std::string_view sql);
@@ -165,6 +166,7 @@ class Session {
   awaitable<void> recover_commit_gtid(const routing::Classification& c);
   // Reads now wait for these GTIDs (the session's writes; everyone's with scope global).
   bool note_written(std::string_view gtids);
+  // Runs a command on a backend without relaying its response (state replay, lazy prepare).
   awaitable<std::optional<protocol::ErrPacket>> run_hidden(Backend& backend, protocol::Command cmd,
                                                            protocol::Bytes args);
   awaitable<bool> write_packet(Backend& backend, const protocol::Packet& pkt, protocol::Bytes payload);
@@ -190,6 +192,8 @@ class Session {
   void forget_session_settings();
   void note_unrecorded_settings(std::size_t server);
   void note_tracking_change(const routing::Classification& c);
+  // The connection the last statement ran on, if the session still holds it.
+  Backend* last_backend() const;
 
   // Prepared statements (session_stmt.cpp).
   awaitable<bool> on_stmt_prepare(const protocol::Packet& cmd);

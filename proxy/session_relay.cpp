@@ -181,12 +181,18 @@ void Session::release_backends() {
   }
 }
 
-awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr::Command cmd, pr::Bytes args) {
+awaitable<bool> Session::send_hidden(Backend& backend, pr::Command cmd, pr::Bytes args) {
   backend_frame_.clear();
   const std::size_t header = pr::begin_packet(backend_frame_);
   backend_frame_.push_back(static_cast<std::uint8_t>(cmd));
   backend_frame_.insert(backend_frame_.end(), args.begin(), args.end());
   pr::finish_packet(backend_frame_, header, 0);
+  boost::system::error_code ec;
+  co_await backend.write(asio::buffer(backend_frame_), ec);
+  co_return !ec;
+}
+
+awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr::Command cmd, pr::Bytes args) {
   const auto& ep = backend.endpoint();
   const auto lost = [&] {
     worker_.stats.backend_lost.add();
@@ -195,9 +201,8 @@ awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr
                         fmt::format("Lost connection to backend '{}' ({}:{}) while preparing it for this session",
                                     ep.name, ep.host, ep.port));
   };
+  if (!co_await send_hidden(backend, cmd, args)) co_return lost();
   boost::system::error_code ec;
-  co_await backend.write(asio::buffer(backend_frame_), ec);
-  if (ec) co_return lost();
   auto& reader = backend.reader();
   hidden_tracker_.start(pr::response_shape(cmd).kind, backend.caps());
   while (!hidden_tracker_.done()) {
@@ -226,17 +231,11 @@ awaitable<std::optional<pr::ErrPacket>> Session::run_hidden(Backend& backend, pr
 }
 
 awaitable<std::optional<std::string>> Session::hidden_value(Backend& backend, std::string_view sql) {
-  backend_frame_.clear();
-  const std::size_t header = pr::begin_packet(backend_frame_);
-  backend_frame_.push_back(static_cast<std::uint8_t>(pr::Command::query));
-  backend_frame_.insert(backend_frame_.end(), sql.begin(), sql.end());
-  pr::finish_packet(backend_frame_, header, 0);
-  boost::system::error_code ec;
-  co_await backend.write(asio::buffer(backend_frame_), ec);
-  if (ec) {
+  if (!co_await send_hidden(backend, pr::Command::query, pr::as_bytes(sql))) {
     backend.close();
     co_return std::nullopt;
   }
+  boost::system::error_code ec;
   auto& reader = backend.reader();
   reader.expect_seq(1);
   struct Unchecked {  // the relay reads this connection raw, without sequence checks
@@ -299,9 +298,9 @@ awaitable<std::optional<std::string>> Session::hidden_value(Backend& backend, st
 awaitable<void> Session::recover_commit_gtid(const routing::Classification& c) {
   if (!c.has(routing::flag::MultiStatement) || c.gtid_tracking != routing::GtidTracking::Off || !login_.track_gtids)
     co_return;
-  const auto last = state_.last_server;
-  if (!last || *last >= backends_.size() || !backends_[*last] || !backends_[*last]->is_open()) co_return;
-  Backend& backend = *backends_[*last];
+  Backend* last = last_backend();
+  if (last == nullptr || !last->is_open()) co_return;
+  Backend& backend = *last;
   // MariaDB: the session's last commit; MySQL: everything the server has (more than
   // needed, never less).
   const auto gtid = co_await hidden_value(

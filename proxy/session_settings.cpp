@@ -21,8 +21,12 @@ void Session::note_tracking_change(const routing::Classification& c) {
   if (c.gtid_tracking == routing::GtidTracking::Unchanged) return;
   // What the client now tracks itself (a failed SET changes nothing).
   if (!tracker_.ended_with_error()) client_tracks_gtids_ = c.gtid_tracking == routing::GtidTracking::On;
-  if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
-    backends_[*last]->applied.gtid_tracking = false;
+  if (Backend* last = last_backend()) last->applied.gtid_tracking = false;
+}
+
+Backend* Session::last_backend() const {
+  const auto last = state_.last_server;
+  return last && *last < backends_.size() ? backends_[*last].get() : nullptr;
 }
 
 // How long the session may wait for its client's next command: timeouts.client_idle, or
@@ -60,8 +64,7 @@ void Session::record_session_statement(const routing::Classification& c, std::st
   if (c.wait_timeout && !c.has(routing::flag::MultiStatement)) set_wait_timeout(*c.wait_timeout);
   if (c.action == routing::StatementAction::Use) {
     schema_ = std::string(c.object);
-    if (const auto last = state_.last_server; last && *last < backends_.size() && backends_[*last])
-      backends_[*last]->applied.schema = schema_;
+    if (Backend* last = last_backend()) last->applied.schema = schema_;
     return;
   }
   if (c.has(routing::flag::MultiStatement)) return;
@@ -79,9 +82,7 @@ void Session::record_session_statement(const routing::Classification& c, std::st
   replay_.push_back(std::move(text));
   update_signature();
   // The backend that ran it has it already.
-  if (auto last = state_.last_server; last && backends_[*last] && backends_[*last]->applied.signature == before) {
-    backends_[*last]->applied.signature = signature_;
-  }
+  if (Backend* last = last_backend(); last && last->applied.signature == before) last->applied.signature = signature_;
 }
 
 // A fresh login (COM_RESET_CONNECTION, COM_CHANGE_USER): the server-side session starts

@@ -17,6 +17,7 @@ struct ClientTls {
   std::string ca_file;  // empty with verify_*: the system's CA store
   std::string cert_file;
   std::string key_file;
+  bool operator==(const ClientTls&) const = default;
 };
 
 // Sets the connection's TLS options; call before mysql_real_connect.

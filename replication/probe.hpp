@@ -26,6 +26,7 @@ struct ProbeTarget {
   std::string password;
   std::chrono::milliseconds timeout{1000};
   ClientTls tls;
+  bool operator==(const ProbeTarget&) const = default;
 };
 
 class Probe {
