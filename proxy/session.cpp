@@ -442,10 +442,11 @@ awaitable<bool> Session::on_query(const pr::Packet& cmd) {
   const auto server = co_await settle(r, Refusal::to_client);
   if (!server) co_return co_await send_reject(r);
   const bool may_retry = r.decision.target == routing::Target::Replica;
+  recover_gtid_ = hides_commit_gtid(c);
   const Next next = co_await forward(cmd, cmd.payload, *server, &c, may_retry);
+  recover_gtid_ = false;
   if (next == Next::end) co_return false;
   note_tracking_change(c);
-  co_await recover_commit_gtid(c);
   if (c.has(routing::flag::MultiStatement) && routing::changes_session_settings(c)) {
     if (state_.last_server) note_unrecorded_settings(*state_.last_server);
   } else if (!tracker_.ended_with_error()) {

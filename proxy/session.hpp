@@ -160,10 +160,15 @@ class Session {
   // The first column of the first row of `sql`, run on `backend` out of the client's sight;
   // nullopt for NULL, no row, an error or a lost connection.
   awaitable<std::optional<std::string>> hidden_value(Backend& backend, std::string_view sql);
-  // After a statement that stopped the connection from reporting commit GTIDs before it
-  // finished (a multi-statement that sets session tracking): ask the connection for its
-  // last commit GTID, so reads still wait for it.
-  awaitable<void> recover_commit_gtid(const routing::Classification& c);
+  // Whether the statement stops its connection from reporting commit GTIDs before it
+  // finishes and may commit after that (a multi-statement that sets session tracking).
+  bool hides_commit_gtid(const routing::Classification& c) const;
+  // For such a statement: the end of its answer (`tail`, then `rewritten` if not null) is
+  // held while the connection is asked for its last commit GTID, so that nobody reads
+  // without it once the client knows of the commit; then it goes to the client.
+  // `consumed` is how much of the backend's buffer the answer took.
+  awaitable<Next> answer_after_commit_gtid(Backend& backend, std::size_t server, protocol::Bytes tail,
+                                           const protocol::Bytes* rewritten, std::size_t consumed);
   // Reads now wait for these GTIDs (the session's writes; everyone's with scope global).
   bool note_written(std::string_view gtids);
   // Runs a command on a backend without relaying its response (state replay, lazy prepare).
@@ -253,6 +258,8 @@ class Session {
   bool client_tracks_gtids_ = false;  // the client set session tracking that includes commit GTIDs
   std::vector<std::uint8_t> ok_state_scratch_;
   std::vector<std::uint8_t> ok_rewrite_;  // an OK rewritten for the client, reused
+  bool recover_gtid_ = false;              // the statement relayed hides_commit_gtid()
+  std::vector<std::uint8_t> held_answer_;  // see answer_after_commit_gtid()
   protocol::Bytes ok_rewrite_bytes_;
   protocol::ResponseTracker hidden_tracker_;
 

@@ -295,17 +295,34 @@ awaitable<std::optional<std::string>> Session::hidden_value(Backend& backend, st
   }
 }
 
-awaitable<void> Session::recover_commit_gtid(const routing::Classification& c) {
-  if (!c.has(routing::flag::MultiStatement) || c.gtid_tracking != routing::GtidTracking::Off || !login_.track_gtids)
-    co_return;
-  Backend* last = last_backend();
-  if (last == nullptr || !last->is_open()) co_return;
-  Backend& backend = *last;
+bool Session::hides_commit_gtid(const routing::Classification& c) const {
+  return c.has(routing::flag::MultiStatement) && c.gtid_tracking == routing::GtidTracking::Off && login_.track_gtids &&
+         !c.commits_nothing;
+}
+
+awaitable<Session::Next> Session::answer_after_commit_gtid(Backend& backend, std::size_t server, pr::Bytes tail,
+                                                          const pr::Bytes* rewritten, std::size_t consumed) {
+  held_answer_.assign(tail.begin(), tail.end());
+  if (rewritten != nullptr) held_answer_.insert(held_answer_.end(), rewritten->begin(), rewritten->end());
+  backend.reader().consume_raw(consumed);
   // MariaDB: the session's last commit; MySQL: everything the server has (more than
-  // needed, never less).
+  // needed, never less). (The client's next ROW_COUNT(), FOUND_ROWS() or SHOW WARNINGS
+  // now describes this query: documented.)
   const auto gtid = co_await hidden_value(
       backend, backend.is_mariadb() ? "SELECT @@session.last_gtid" : "SELECT @@global.gtid_executed");
   if (gtid && !gtid->empty()) note_written(*gtid);
+  if (!co_await write_client(asio::buffer(held_answer_))) {
+    worker_.stats.client_aborts.add();
+    co_return Next::end;
+  }
+  if (backend.is_open()) co_return Next::proceed;
+  // The statement ran, but what it committed is unknown and whatever the connection held
+  // is gone: the session ends after its answer, as if the server had closed it then.
+  const auto& ep = backend.endpoint();
+  spdlog::warn("[{}] lost backend '{}' ({}:{}) asking for a multi-statement's commit GTID; closing the session",
+               peer_, ep.name, ep.host, ep.port);
+  close_backend(server);
+  co_return Next::end;
 }
 
 awaitable<bool> Session::write_packet(Backend& backend, const pr::Packet& pkt, pr::Bytes payload) {
@@ -463,17 +480,19 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
     if (!stripping_ && !tracker_.holding_oks() && tracker_.done() && tracker_.has_status() &&
         (tracker_.status_flags() & pr::status::session_state_changed))
       capture_commit_gtid(backend);
+    // The held OK replaced by `rewritten` is walked now (its bytes stay in the buffer).
+    const std::size_t rewritten_size = rewritten != nullptr ? tracker_.release(data.subspan(n)) : 0;
+    if (recover_gtid_ && tracker_.done() && !tracker_.local_infile_requested())
+      co_return co_await answer_after_commit_gtid(backend, server, data.first(n), rewritten, n + rewritten_size);
     if (n > 0 && !co_await write_client(asio::buffer(data.data(), n))) {
       worker_.stats.client_aborts.add();
       co_return Next::end;
     }
-    if (rewritten != nullptr) {
-      if (!co_await write_client(asio::buffer(rewritten->data(), rewritten->size()))) {
-        worker_.stats.client_aborts.add();
-        co_return Next::end;
-      }
-      n += tracker_.release(data.subspan(n));
+    if (rewritten != nullptr && !co_await write_client(asio::buffer(rewritten->data(), rewritten->size()))) {
+      worker_.stats.client_aborts.add();
+      co_return Next::end;
     }
+    n += rewritten_size;
     if (n > 0) sent_any = true;
     reader.consume_raw(n);
     if (tracker_.local_infile_requested()) {

@@ -401,6 +401,22 @@ void classify_statement(Cursor& cur, Classification& c) {
 
 namespace {
 
+// One statement's part of Classification::commits_nothing. NEXTVAL() writes its sequence;
+// SET autocommit = 1 commits an open transaction.
+bool commits_nothing(const Classification& c) {
+  if (c.has(flag::UnknownFunction | flag::Sequence | flag::LexError)) return false;
+  switch (c.cls) {
+    case StatementClass::Empty:
+    case StatementClass::Read:
+    case StatementClass::Show:
+      return true;
+    case StatementClass::Session:
+      return (c.session_vars & setvar::Autocommit) == 0;
+    default:
+      return false;
+  }
+}
+
 Classification classify_once(std::string_view sql, LexOptions options, bool& saw_backslash) {
   detail::Cursor cur(sql, options);
   Classification c;
@@ -411,6 +427,7 @@ Classification classify_once(std::string_view sql, LexOptions options, bool& saw
     c.first_end = static_cast<std::uint32_t>(sql.size());
   } else {
     detail::classify_statement(cur, c);
+    c.commits_nothing = commits_nothing(c);
     c.first_end = static_cast<std::uint32_t>(cur.at_input_end() ? sql.size() : cur.consumed_end());
     while (!cur.at_input_end()) {
       if (cur.accept(';')) continue;
@@ -418,6 +435,7 @@ Classification classify_once(std::string_view sql, LexOptions options, bool& saw
       detail::classify_statement(cur, more);
       c.flags |= more.flags | flag::MultiStatement;
       c.session_vars |= more.session_vars;
+      c.commits_nothing = c.commits_nothing && commits_nothing(more);
       if (more.gtid_tracking != GtidTracking::Unchanged && c.gtid_tracking != GtidTracking::On)
         c.gtid_tracking = more.gtid_tracking;
       // A later USE or SET SESSION TRANSACTION changes the session too; only the first
@@ -450,6 +468,7 @@ Classification classify(std::string_view sql, LexOptions options) {
   const Classification alt = classify_once(sql, other, saw_backslash);
   if (alt.has(flag::LexError) || (alt.cls == c.cls && alt.flags == c.flags)) return c;
   c.flags |= alt.flags;
+  c.commits_nothing = c.commits_nothing && alt.commits_nothing;
   if (alt.cls != c.cls) c.cls = StatementClass::Other;
   return c;
 }

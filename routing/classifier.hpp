@@ -139,6 +139,9 @@ struct Classification {
   // Set when a SET [SESSION] assigns session tracking (any statement of a multi-statement;
   // On wins). A value causeway does not read (an expression) counts as Off.
   GtidTracking gtid_tracking = GtidTracking::Unchanged;
+  // No statement can commit anything: each is a read, SHOW, SET (not of autocommit) or USE
+  // that calls no function causeway does not know (one of those may write) nor NEXTVAL().
+  bool commits_nothing = true;
   // Seconds assigned by SET [SESSION] wait_timeout: -1 for DEFAULT or an expression;
   // nullopt when the statement does not assign it.
   std::optional<std::int64_t> wait_timeout;

@@ -171,6 +171,20 @@ def waits_for_a_lagging_replica(port):
             reader.close()
             both.close()
 
+        # One that commits nothing is not followed by causeway's question: the client's
+        # next FOUND_ROWS() still describes its own SELECT (the SET pins it to the primary).
+        for flags in (1 << 23, 0):
+            quiet = app(port, client_flag=pymysql.constants.CLIENT.MULTI_STATEMENTS | flags)
+            qcur = quiet.cursor()
+            qcur.execute("SET session_track_system_variables = 'autocommit'; SELECT v FROM ct_rows LIMIT 2")
+            while qcur.nextset():
+                pass
+            found = one(qcur, "SELECT FOUND_ROWS()")
+            check("FOUND_ROWS() after a multi-statement that sets session tracking and only reads is the "
+                  "client's (%s)" % ("session tracking" if flags else "no session tracking"), found == 2,
+                  "FOUND_ROWS() = %s" % found)
+            quiet.close()
+
         # A client that sets session_track_system_variables itself (Connector/J 2 with
         # rewriteBatchedStatements) replaces what causeway tracks: it must ask again.
         for flags in (1 << 23, 0):

@@ -301,6 +301,20 @@ TEST_CASE("SETs of session tracking say whether the client now tracks commit GTI
   CHECK(tracking("SET session_track_system_variables = 'last_gtid'; SET session_track_gtids = OFF") == T::On);
 }
 
+TEST_CASE("commits_nothing tells statements that cannot commit a transaction", "[routing][classifier]") {
+  const auto nothing = [](std::string_view sql) { return r::classify(sql).commits_nothing; };
+  CHECK(nothing("SELECT 1"));
+  CHECK(nothing("SET session_track_system_variables = 'autocommit'; SELECT * FROM t; SHOW WARNINGS"));
+  CHECK(nothing("USE db; SET NAMES utf8mb4; DO 1"));
+  CHECK_FALSE(nothing("SET session_track_system_variables = 'autocommit'; INSERT INTO t VALUES (1)"));
+  CHECK_FALSE(nothing("SELECT 1; COMMIT"));
+  CHECK_FALSE(nothing("SELECT 1; CREATE TABLE t (a INT)"));
+  CHECK_FALSE(nothing("SET autocommit = 1"));           // commits an open transaction
+  CHECK_FALSE(nothing("SELECT my_function(1)"));        // may write
+  CHECK_FALSE(nothing("SELECT NEXTVAL(s)"));            // writes the sequence
+  CHECK_FALSE(nothing("SELECT 1; CALL p()"));
+}
+
 TEST_CASE("Transaction statements report what they do", "[routing][classifier][transaction]") {
   auto c = r::classify("START TRANSACTION READ ONLY");
   CHECK(c.action == r::StatementAction::StartTransaction);
