@@ -528,9 +528,14 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   }
   // The old user's session ends before the new one answers, as on a server: its locks
   // (GET_LOCK), temporary tables and transaction go now, not whenever the server gets round
-  // to the closed connections (the client's next statement may ask IS_FREE_LOCK).
-  for (auto& b : backends_)
-    if (b && b->is_open()) (void)co_await run_hidden(*b, pr::Command::reset_connection, {});
+  // to the closed connections (the client's next statement may ask IS_FREE_LOCK). They live
+  // on the primary or where the session is pinned or in a transaction; connections that
+  // only served reads are closed without waiting (a stalled replica cannot hold the change).
+  for (std::size_t i = 0; i < backends_.size(); ++i) {
+    const bool may_hold = i == primary || state_.pinned_server == i || state_.transaction_server == i;
+    if (may_hold && backends_[i] && backends_[i]->is_open())
+      (void)co_await run_hidden(*backends_[i], pr::Command::reset_connection, {});
+  }
   close_backends();
   forget_statements();
   backends_[primary] = std::move(fresh);

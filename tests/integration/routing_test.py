@@ -302,9 +302,30 @@ def run(port):
     check("it returns when replication runs again", wait_until(back))
     admin.close()
 
+    # COM_CHANGE_USER ends the old session before it answers, but only where it can hold
+    # locks, temporary tables or a transaction: a replica connection the session keeps (for
+    # a SHOW WARNINGS after a read with a warning) is closed, not waited for.
+    sandbox = os.environ["CW_SANDBOX_DIR"]
+    raw = mysqlraw.connect(HOST, port, APP[0], APP[1], "demo")
+    rows = raw.query("SELECT name, CAST('1x' AS SIGNED) FROM whoami")
+    held = rows[0][0].decode()
+    check("a read with a warning ran on a replica", held in REPLICAS, held)
+    held_pid = int(open(os.path.join(sandbox, held, "mariadbd.pid")).read())
+    assert b"mariadbd" in open("/proc/%d/cmdline" % held_pid, "rb").read()
+    os.kill(held_pid, signal.SIGSTOP)
+    try:
+        raw.settimeout(15)
+        try:
+            changed = mysqlraw.is_ok(raw.change_user(APP[0], APP[1], "demo"))
+        except (OSError, mysqlraw.ServerError) as e:
+            changed = repr(e)
+        check("COM_CHANGE_USER answers while that replica is stopped (SIGSTOP)", changed is True, str(changed))
+    finally:
+        os.kill(held_pid, signal.SIGCONT)
+    raw.close()
+
     # A replica process that dies: the next reads succeed (a read whose replica fails
     # before answering moves to the primary) and the replica leaves rotation.
-    sandbox = os.environ["CW_SANDBOX_DIR"]
     pid = int(open(os.path.join(sandbox, "replica2", "mariadbd.pid")).read())
     assert b"mariadbd" in open("/proc/%d/cmdline" % pid, "rb").read()
     os.kill(pid, signal.SIGKILL)

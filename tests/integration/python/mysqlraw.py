@@ -30,6 +30,7 @@ BASE_CAPS = (CLIENT_LONG_PASSWORD | CLIENT_LONG_FLAG | CLIENT_PROTOCOL_41
 COM_QUIT = 0x01
 COM_QUERY = 0x03
 COM_PING = 0x0E
+COM_CHANGE_USER = 0x11
 COM_STMT_PREPARE = 0x16
 COM_STMT_EXECUTE = 0x17
 COM_STMT_CLOSE = 0x19
@@ -326,6 +327,16 @@ class RawConn:
             raise ValueError(f"unexpected packet during auth: {p[:16]!r}")
 
     # ------------------------------------------------------------------ commands
+
+    def change_user(self, user, password, db=None):
+        """COM_CHANGE_USER with the greeting's salt; returns the OK payload or raises ServerError."""
+        plugin = self.handshake["plugin"]
+        salt = self.handshake["salt"][:20]
+        auth = self._auth_data(plugin, password, salt)
+        body = user.encode() + b"\0" + bytes([len(auth)]) + auth + (db or "").encode() + b"\0"
+        body += struct.pack("<H", UTF8MB4_GENERAL_CI) + plugin.encode() + b"\0"
+        self.command(COM_CHANGE_USER, body)
+        return self._finish_auth(plugin, password, salt)
 
     def query(self, sql):
         """COM_QUERY; returns list of rows (tuples of bytes/None), or the OK payload."""
