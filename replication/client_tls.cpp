@@ -1,11 +1,15 @@
 #include "replication/client_tls.hpp"
 
+#include <errmsg.h>
 #include <mysql.h>
 // After <mysql.h>, which it needs: the connection's TLS session is pvio->ctls->ssl.
 #include <ma_pvio.h>
 #include <openssl/x509.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdlib>
 
 namespace causeway::replication {
@@ -51,6 +55,38 @@ void set_tls_options(MYSQL* mysql, const ClientTls& tls) {
     mysql_optionsv(mysql, MYSQL_OPT_SSL_CERT, tls.cert_file.c_str());
     mysql_optionsv(mysql, MYSQL_OPT_SSL_KEY, tls.key_file.c_str());
   }
+}
+
+MYSQL* connect_client(const ClientLogin& login, std::string& error, unsigned& code) {
+  MYSQL* mysql = mysql_init(nullptr);
+  if (mysql == nullptr) {
+    error = "out of memory";
+    code = CR_OUT_OF_MEMORY;
+    return nullptr;
+  }
+  const auto seconds = static_cast<unsigned int>(std::max<long long>(1, (login.timeout.count() + 999) / 1000));
+  const unsigned int tcp = MYSQL_PROTOCOL_TCP;
+  mysql_options(mysql, MYSQL_OPT_PROTOCOL, &tcp);
+  mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+  mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &seconds);
+  mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
+  mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  mysql_optionsv(mysql, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", login.program_name);
+  set_tls_options(mysql, login.tls);
+  if (!mysql_real_connect(mysql, login.host.c_str(), login.user.c_str(), login.password.c_str(), nullptr, login.port,
+                          nullptr, CLIENT_REMEMBER_OPTIONS)) {
+    code = mysql_errno(mysql);
+    error = fmt::format("{} (error {})", mysql_error(mysql), code);
+    mysql_close(mysql);
+    return nullptr;
+  }
+  if (auto why = tls_shortfall(mysql, login.tls); !why.empty()) {
+    error = std::move(why);
+    code = 0;
+    mysql_close(mysql);
+    return nullptr;
+  }
+  return mysql;
 }
 
 std::string tls_shortfall(MYSQL* mysql, const ClientTls& tls) {

@@ -13,12 +13,6 @@
 namespace causeway::replication {
 namespace {
 
-// libmariadb takes its socket timeouts in whole seconds.
-unsigned int whole_seconds(std::chrono::milliseconds t) {
-  const auto s = (t.count() + 999) / 1000;
-  return static_cast<unsigned int>(std::max<long long>(1, s));
-}
-
 struct ResultDeleter {
   void operator()(MYSQL_RES* r) const { mysql_free_result(r); }
 };
@@ -67,33 +61,12 @@ void Probe::disconnect() {
 }
 
 bool Probe::connect(std::string& error) {
-  mysql_ = mysql_init(nullptr);
-  if (!mysql_) {
-    error = "connect: out of memory";
-    return false;
-  }
-  const unsigned int seconds = whole_seconds(target_.timeout);
-  // TCP even for "localhost", which libmariadb would otherwise take as the default socket.
-  const unsigned int tcp = MYSQL_PROTOCOL_TCP;
-  mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &tcp);
-  mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
-  mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &seconds);
-  mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
-  mysql_options(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  // Lets a DBA tell the monitor's connections apart (performance_schema.session_connect_attrs).
-  mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "causeway-monitor");
-  set_tls_options(mysql_, target_.tls);
-  if (!mysql_real_connect(mysql_, target_.host.c_str(), target_.user.c_str(),
-                          target_.password.c_str(), nullptr, target_.port, nullptr,
-                          CLIENT_REMEMBER_OPTIONS)) {
-    error = fmt::format("connect to {}:{}: {} (error {})", target_.host, target_.port,
-                        mysql_error(mysql_), mysql_errno(mysql_));
-    disconnect();
-    return false;
-  }
-  if (auto why = tls_shortfall(mysql_, target_.tls); !why.empty()) {
-    error = fmt::format("connect to {}:{}: {}", target_.host, target_.port, why);
-    disconnect();
+  unsigned code = 0;
+  mysql_ = connect_client({target_.host, target_.port, target_.user, target_.password, target_.timeout, target_.tls,
+                           "causeway-monitor"},
+                          error, code);
+  if (mysql_ == nullptr) {
+    error = fmt::format("connect to {}:{}: {}", target_.host, target_.port, error);
     return false;
   }
   flavour_ = detect_flavour(mysql_get_server_info(mysql_), mysql_get_server_version(mysql_));

@@ -40,26 +40,9 @@ class Sql {
   }
   bool connect(const std::string& host, std::uint16_t port, const StreamSettings& s, std::string& error) {
     close();
-    mysql_ = mysql_init(nullptr);
-    const unsigned int tcp = MYSQL_PROTOCOL_TCP;
-    const unsigned int seconds = static_cast<unsigned int>(std::max<long long>(1, (s.connect_timeout.count() + 999) / 1000));
-    mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &tcp);
-    mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
-    mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &seconds);
-    mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
-    set_tls_options(mysql_, s.tls);
-    if (!mysql_real_connect(mysql_, host.c_str(), s.user.c_str(), s.password.c_str(), nullptr, port, nullptr, 0)) {
-      error = fmt::format("connect: {} ({})", mysql_error(mysql_), mysql_errno(mysql_));
-      errno_ = mysql_errno(mysql_);
-      close();
-      return false;
-    }
-    if (auto why = tls_shortfall(mysql_, s.tls); !why.empty()) {
-      error = "connect: " + why;
-      close();
-      return false;
-    }
-    return true;
+    mysql_ = connect_client({host, port, s.user, s.password, s.connect_timeout, s.tls, "causeway-binlog"}, error, errno_);
+    if (mysql_ == nullptr) error = "connect: " + error;
+    return mysql_ != nullptr;
   }
   // The first row of a statement's result (an empty row for statements without one).
   std::optional<Row> row(const std::string& sql, std::string& error) {
