@@ -120,7 +120,15 @@ awaitable<bool> Session::read_client(pr::Packet& out) {
     }
     boost::system::error_code ec;
     const std::size_t n = co_await client_.read_some(to_buffer(client_reader_.prepare(4096)), ec);
-    if (ec) co_return false;
+    if (ec) {
+      if (client_.compression_failed()) {
+        worker_.stats.malformed_packets.add();
+        co_await send_err(static_cast<std::uint8_t>(client_reader_.next_seq()),
+                          pr::make_err(pr::er::net_uncompress_error, "08S01",
+                                       "Couldn't uncompress communication packet"));
+      }
+      co_return false;
+    }
     client_reader_.commit(n);
   }
 }

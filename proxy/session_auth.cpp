@@ -53,7 +53,7 @@ awaitable<bool> Session::handshake() {
   hs.server_version = services.server_version;
   hs.connection_id = connection_id_;
   hs.nonce = nonce_;
-  hs.capabilities = pr::cap::relayable | (services.tls ? pr::cap::ssl : 0);
+  hs.capabilities = pr::cap::relayable | pr::cap::compress | (services.tls ? pr::cap::ssl : 0);
   if (services.server_version.find("MariaDB") != std::string::npos) {
     // As a MariaDB server greets: CLIENT_MYSQL off, extended capabilities offered.
     hs.capabilities &= ~pr::cap::long_password;
@@ -126,7 +126,17 @@ awaitable<bool> Session::handshake() {
   }
   worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});
   registered_ = true;
-  co_return co_await send_ok(seq);
+  if (!co_await send_ok(seq)) co_return false;
+  // The compressed protocol starts after the login's OK, as on a server. Bytes the client
+  // sent behind its login are already compressed ones.
+  if (client_caps_ & pr::cap::compress) {
+    if (!worker_.zlib) worker_.zlib = std::make_unique<pr::Zlib>();
+    client_.start_compression(*worker_.zlib, client_reader_.buffered());
+    client_reader_.consume_raw(client_reader_.buffered().size());
+    client_reader_.ignore_seq();
+    worker_.stats.client_compressed_connections.add();
+  }
+  co_return true;
 }
 
 // The client's first packet is read header first, then exactly its payload: a client may

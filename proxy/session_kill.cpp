@@ -100,7 +100,7 @@ bool Session::client_gone() {
   if (!(p.revents & POLLRDHUP)) return false;
   // What causeway has read and not yet handled counts as well: a pipelined command is
   // often in its buffer already, not the kernel's.
-  if (!client_reader_.buffered().empty()) return false;
+  if (!client_reader_.buffered().empty() || client_.has_buffered()) return false;
   std::uint8_t first = 0;
   const ssize_t n = ::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
   constexpr std::uint8_t tls_alert = 21;

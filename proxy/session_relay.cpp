@@ -509,7 +509,10 @@ awaitable<Session::Next> Session::relay_response(Backend& backend, pr::ResponseK
 // LOAD DATA LOCAL INFILE: the client answers the server's request with its file in
 // packets that end with an empty one; they pass through unchanged.
 awaitable<bool> Session::relay_local_infile(Backend& backend) {
-  client_reader_.expect_seq(static_cast<std::uint8_t>(tracker_.last_seq() + 1));
+  // The server counts the file's packets on from its request. A compressed client's own ids
+  // follow its compressed packets instead: those packets are numbered here.
+  auto seq = static_cast<std::uint8_t>(tracker_.last_seq() + 1);
+  client_reader_.expect_seq(seq);
   for (;;) {
     phase_ = Phase::idle;  // waiting on the client: its idle timeout applies
     pr::Packet pkt;
@@ -519,7 +522,18 @@ awaitable<bool> Session::relay_local_infile(Backend& backend) {
       backend.close();  // the server is mid-load; this connection cannot be reused
       co_return false;
     }
-    if (!co_await write_packet(backend, pkt, pkt.payload)) {
+    bool sent = true;
+    if (pkt.seq == seq) {
+      sent = co_await write_packet(backend, pkt, pkt.payload);
+      seq = static_cast<std::uint8_t>(pkt.last_seq + 1);
+    } else {
+      backend_frame_.clear();
+      seq = pr::append_packet(backend_frame_, seq, pkt.payload);
+      boost::system::error_code ec;
+      co_await backend.write(asio::buffer(backend_frame_), ec);
+      sent = !ec;
+    }
+    if (!sent) {
       backend.close();
       co_return false;
     }

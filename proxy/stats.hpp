@@ -32,6 +32,7 @@ struct WorkerStats {
   Counter client_connections;       // accepted
   Gauge client_connections_active;
   Counter client_tls_connections;
+  Counter client_compressed_connections;
   Counter auth_failures;
   Counter handshake_timeouts;
   Counter idle_timeouts;

@@ -281,6 +281,7 @@ std::string stats_json(const Snapshot& s) {
   std::int64_t active = 0;
   for (const WorkerStats* st : s.stats) active += st->client_connections_active.get();
   j.field("connections", active).field("tls_connections_total", total(s, &WorkerStats::client_tls_connections));
+  j.field("compressed_connections_total", total(s, &WorkerStats::client_compressed_connections));
   j.field("idle_timeouts_total", total(s, &WorkerStats::idle_timeouts)).end_object();
   j.field("commands_total", total(s, &WorkerStats::commands));
   j.key("statements").begin_object();

@@ -23,6 +23,8 @@ void connections(Metrics& m, const Snapshot& s) {
   m.sample("causeway_client_connections", {}, active);
   counter(m, "causeway_client_tls_connections_total", "Client connections that switched to TLS.",
           total(s, &WorkerStats::client_tls_connections));
+  counter(m, "causeway_client_compressed_connections_total", "Client connections that use the compressed protocol.",
+          total(s, &WorkerStats::client_compressed_connections));
   counter(m, "causeway_client_idle_timeouts_total", "Client connections closed after timeouts.client_idle.",
           total(s, &WorkerStats::idle_timeouts));
   counter(m, "causeway_commands_total", "Client commands received (every COM_*).", total(s, &WorkerStats::commands));

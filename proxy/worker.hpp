@@ -10,6 +10,7 @@
 
 #include "proxy/asio.hpp"
 #include "proxy/pool.hpp"
+#include "proxy/protocol/compression.hpp"
 #include "proxy/services.hpp"
 #include "proxy/stats.hpp"
 #include "routing/topology.hpp"
@@ -49,6 +50,7 @@ struct Worker {
   std::vector<std::uint32_t> outstanding;  // requests in flight per server, this worker
   std::uint32_t rotation = 0;              // tie-breaker for replica choice
   std::unique_ptr<BackendPool> pool;       // idle backend connections of this worker
+  std::unique_ptr<protocol::Zlib> zlib;    // for compressed clients; made for the first one
   std::vector<Counter> rule_hits;          // per routing rule, in config order
   std::vector<Counter> statements_by_server;  // commands sent to each server
   DecisionRing decisions;                  // recent routing decisions (sampled)

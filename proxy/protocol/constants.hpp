@@ -139,6 +139,7 @@ inline constexpr std::uint16_t server_shutdown = 1053;      // 08S01
 inline constexpr std::uint16_t net_packet_too_large = 1153; // 08S01
 inline constexpr std::uint16_t net_read_error = 1158;       // 08S01
 inline constexpr std::uint16_t net_packets_out_of_order = 1156;  // 08S01
+inline constexpr std::uint16_t net_uncompress_error = 1157;  // 08S01
 inline constexpr std::uint16_t net_read_interrupted = 1159; // 08S01 (read timeout)
 inline constexpr std::uint16_t unknown_stmt_handler = 1243; // HY000
 inline constexpr std::uint16_t stmt_has_no_open_cursor = 1421;  // HY000

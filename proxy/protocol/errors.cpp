@@ -19,6 +19,7 @@ class Category : public std::error_category {
       case errc::bad_handshake: return "bad handshake";
       case errc::auth_failed: return "authentication failed";
       case errc::crypto_failure: return "cryptographic operation failed";
+      case errc::bad_compressed_packet: return "compressed packet does not inflate to its stated length";
     }
     return "unknown protocol error";
   }

@@ -14,6 +14,7 @@ enum class errc {
   bad_handshake,
   auth_failed,
   crypto_failure,
+  bad_compressed_packet,
 };
 
 const std::error_category& protocol_category() noexcept;

@@ -74,14 +74,14 @@ FrameStatus FrameReader::next(Packet& out, std::error_code& ec) {
     const std::uint32_t len = frame_length(buf_.data() + pos);
     const std::uint8_t frame_seq = buf_[pos + 3];
     if (first) {
-      if (check_seq_ && frame_seq != seq) {
+      if (check_seq_ && !ignore_seq_ && frame_seq != seq) {
         ec = errc::sequence_mismatch;
         return FrameStatus::error;
       }
       first_seq = frame_seq;
       seq = frame_seq;
       first = false;
-    } else if (frame_seq != seq) {
+    } else if (!ignore_seq_ && frame_seq != seq) {
       ec = errc::sequence_mismatch;
       return FrameStatus::error;
     }

@@ -43,6 +43,9 @@ class FrameReader {
     check_seq_ = true;
   }
   void stop_checking_seq() { check_seq_ = false; }
+  // For good: on a compressed connection the ids inside are nobody's check (libmariadb numbers
+  // every frame of a split command 0). last_seq then counts the packet's frames on.
+  void ignore_seq() { ignore_seq_ = true; }
   std::uint8_t next_seq() const { return expected_seq_; }
 
   void set_max_payload(std::size_t n) { max_payload_ = n; }
@@ -71,6 +74,7 @@ class FrameReader {
   std::size_t max_payload_;
   std::uint8_t expected_seq_ = 0;
   bool check_seq_ = false;
+  bool ignore_seq_ = false;
 };
 
 // Appends a logical packet (payload already encoded after a 4-byte placeholder that starts

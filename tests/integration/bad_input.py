@@ -38,6 +38,7 @@ ER_HANDSHAKE_ERROR = 1043
 ER_UNKNOWN_COM_ERROR = 1047
 ER_NET_PACKET_TOO_LARGE = 1153
 ER_NET_PACKETS_OUT_OF_ORDER = 1156
+ER_NET_UNCOMPRESS_ERROR = 1157
 ER_UNKNOWN_STMT_HANDLER = 1243
 ER_MALFORMED_PACKET = 1835
 ER_WRONG_ARGUMENTS = 1210
@@ -164,6 +165,23 @@ def case_wrong_sequence_id():
                                     CR_MALFORMED_PACKET, ER_MALFORMED_PACKET},
                                 "out-of-order packet")
     c.close()
+    return repr(err)
+
+
+def case_bad_compressed_packet():
+    # A client in the compressed protocol whose packet claims 100 bytes inside and holds
+    # 20 bytes of no zlib stream at all: ERR 1157, itself compressed, then close.
+    c = raw.RawConn(HOST, PORT)
+    c.login(USER, PASSWORD, DB, caps=raw.CLIENT_COMPRESS)
+    c.send_raw(bytes([20, 0, 0, 0, 100, 0, 0]) + b"\x5a" * 20)
+    packets = c.wait_closed_compressed(30)
+    c.close()
+    if DIRECT and not packets:
+        return "the server closes without an ERR"
+    check(len(packets) == 1, f"wanted one ERR then close, got {packets!r}")
+    err = raw.Err(packets[0])
+    check(err.well_formed and err.code == ER_NET_UNCOMPRESS_ERROR and err.sqlstate == "08S01",
+          f"unexpected {err!r}")
     return repr(err)
 
 
@@ -396,6 +414,7 @@ CASES = [
     ("a2 unframed garbage (HTTP) at handshake -> well-formed ERR or close",
      case_unframed_garbage),
     ("b wrong sequence id after auth -> ERR 1156 then close", case_wrong_sequence_id),
+    ("b2 compressed packet that does not inflate -> ERR 1157 08S01 then close", case_bad_compressed_packet),
     ("c packet over max_packet_size -> ERR 1153 08S01 then close", case_packet_over_limit),
     ("d silent client -> closed after the handshake timeout", case_silent_client_times_out),
     ("e client vanishes mid result set -> others unaffected", case_disconnect_mid_result),

@@ -192,4 +192,70 @@ TEST_CASE("COM_RESET_CONNECTION clears user variables and temporary tables",
   CHECK(scalar(m, "SELECT DATABASE()") == env().db);
 }
 
+TEST_CASE("The compressed protocol carries queries, results, statements and commands",
+          "[commands][compress]") {
+  Options o = app_options();
+  o.compress = true;
+  o.client_flags = CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS;
+  Conn c(o);
+  REQUIRE(c.ok());
+  MYSQL* m = c.get();
+  REQUIRE(m->net.compress == 1);  // causeway offered CLIENT_COMPRESS and the client took it
+  // Short payloads go uncompressed, longer ones compressed; both directions.
+  CHECK(scalar(m, "SELECT 1") == "1");
+  std::string abc;
+  for (int i = 0; i < 1000; ++i) abc += "abc";
+  CHECK(scalar(m, "SELECT REPEAT('abc', 1000)") == abc);
+  // A result of many packets, streamed in several compressed packets.
+  CHECK(scalar(m, "SELECT SUM(seq) FROM (SELECT seq FROM seq_1_to_50000) s") == "1250025000");
+  const auto many = rows(m, "SELECT seq, REPEAT('r', seq % 300) FROM seq_1_to_20000");
+  REQUIRE(many.size() == 20000);
+  CHECK(many[19999][0] == "20000");
+  CHECK(many[298][1] == std::string(299, 'r'));
+  CHECK(many[299][1] == std::string());
+  // Multi-statements and their several results.
+  ITEST_REQUIRE_OK(mysql_query(m, "SELECT 'first'; SELECT REPEAT('second', 20)"), m);
+  MYSQL_RES* res = mysql_store_result(m);
+  REQUIRE(res != nullptr);
+  CHECK(std::string(mysql_fetch_row(res)[0]) == "first");
+  mysql_free_result(res);
+  ITEST_REQUIRE_OK(mysql_next_result(m), m);
+  res = mysql_store_result(m);
+  REQUIRE(res != nullptr);
+  CHECK(std::string(mysql_fetch_row(res)[0]).size() == 120);
+  mysql_free_result(res);
+  CHECK(mysql_next_result(m) == -1);
+  // The binary protocol.
+  MYSQL_STMT* stmt = mysql_stmt_init(m);
+  const std::string sql = "SELECT ? * 2, REPEAT('p', 200)";
+  ITEST_REQUIRE_OK(mysql_stmt_prepare(stmt, sql.data(), sql.size()), m);
+  long long in = 21;
+  MYSQL_BIND param{};
+  param.buffer_type = MYSQL_TYPE_LONGLONG;
+  param.buffer = &in;
+  REQUIRE(mysql_stmt_bind_param(stmt, &param) == 0);
+  REQUIRE(mysql_stmt_execute(stmt) == 0);
+  long long out = 0;
+  char text[256] = {};
+  unsigned long text_len = 0;
+  MYSQL_BIND result[2]{};
+  result[0].buffer_type = MYSQL_TYPE_LONGLONG;
+  result[0].buffer = &out;
+  result[1].buffer_type = MYSQL_TYPE_STRING;
+  result[1].buffer = text;
+  result[1].buffer_length = sizeof text;
+  result[1].length = &text_len;
+  REQUIRE(mysql_stmt_bind_result(stmt, result) == 0);
+  REQUIRE(mysql_stmt_fetch(stmt) == 0);
+  CHECK(out == 42);
+  CHECK(text_len == 200);
+  mysql_stmt_close(stmt);
+  // Commands of the session itself.
+  ITEST_REQUIRE_OK(mysql_ping(m), m);
+  ITEST_REQUIRE_OK(mysql_change_user(m, env().root_user.c_str(), env().root_password.c_str(), env().db.c_str()), m);
+  CHECK(scalar(m, "SELECT CURRENT_USER()").value().rfind(env().root_user + "@", 0) == 0);
+  ITEST_REQUIRE_OK(mysql_reset_connection(m), m);
+  CHECK(scalar(m, "SELECT 'after reset'") == "after reset");
+}
+
 }  // namespace itest

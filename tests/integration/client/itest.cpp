@@ -81,6 +81,7 @@ Conn::Conn(const Options& opts) {
       mysql_options(mysql_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
     }
   }
+  if (opts.compress) mysql_options(mysql_, MYSQL_OPT_COMPRESS, nullptr);
   if (opts.local_infile) {
     unsigned on = 1;
     mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &on);

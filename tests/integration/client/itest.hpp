@@ -37,6 +37,7 @@ struct Options {
   bool tls = false;                          // MYSQL_OPT_SSL_ENFORCE
   std::optional<std::string> ca;             // verify the server certificate with it
   bool local_infile = false;
+  bool compress = false;                     // MYSQL_OPT_COMPRESS
   unsigned long max_allowed_packet = 0;      // 0: library default
   std::vector<std::pair<std::string, std::string>> connect_attrs;
   unsigned port = 0;                         // 0: env().port

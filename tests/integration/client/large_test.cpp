@@ -1,4 +1,5 @@
-// Logical packets over 16 MB in both directions, and LOAD DATA LOCAL INFILE.
+// Logical packets over 16 MB in both directions, and LOAD DATA LOCAL INFILE, with and
+// without the compressed protocol.
 #include "itest.hpp"
 
 #include <mysqld_error.h>
@@ -31,9 +32,10 @@ std::string big_payload(unsigned seed) {
   return s;
 }
 
-Options big_options() {
+Options big_options(bool compress) {
   Options o = app_options();
   o.max_allowed_packet = kClientMaxPacket;
+  o.compress = compress;
   return o;
 }
 
@@ -60,10 +62,13 @@ struct StmtCloser {
 
 TEST_CASE("20 MB blob INSERT via text protocol and SELECT back (packets > 16 MB)",
           "[large]") {
-  Conn c(big_options());
+  const bool compress = GENERATE(false, true);
+  INFO("compressed protocol: " << compress);
+  Conn c(big_options(compress));
   INFO(c.error());
   REQUIRE(c.ok());
   MYSQL* m = c.get();
+  REQUIRE(m->net.compress == compress);
   exec(m, "DROP TABLE IF EXISTS it_big_text");
   exec(m, "CREATE TABLE it_big_text (id INT PRIMARY KEY, data LONGBLOB)");
   const std::string blob = big_payload(1);
@@ -85,9 +90,12 @@ TEST_CASE("20 MB blob INSERT via text protocol and SELECT back (packets > 16 MB)
 
 TEST_CASE("20 MB blob via prepared statement both ways (COM_STMT_EXECUTE > 16 MB)",
           "[large][stmt]") {
-  Conn c(big_options());
+  const bool compress = GENERATE(false, true);
+  INFO("compressed protocol: " << compress);
+  Conn c(big_options(compress));
   REQUIRE(c.ok());
   MYSQL* m = c.get();
+  REQUIRE(m->net.compress == compress);
   exec(m, "DROP TABLE IF EXISTS it_big_ps");
   exec(m, "CREATE TABLE it_big_ps (id INT PRIMARY KEY, data LONGBLOB)");
   const std::string blob = big_payload(2);
@@ -138,6 +146,8 @@ TEST_CASE("20 MB blob via prepared statement both ways (COM_STMT_EXECUTE > 16 MB
 }
 
 TEST_CASE("LOAD DATA LOCAL INFILE loads a generated file completely", "[infile]") {
+  const bool compress = GENERATE(false, true);
+  INFO("compressed protocol: " << compress);
   char path[] = "/tmp/cw-itest-infile-XXXXXX";
   const int fd = mkstemp(path);
   REQUIRE(fd >= 0);
@@ -153,9 +163,11 @@ TEST_CASE("LOAD DATA LOCAL INFILE loads a generated file completely", "[infile]"
 
   Options o = app_options();
   o.local_infile = true;
+  o.compress = compress;
   Conn c(o);
   REQUIRE(c.ok());
   MYSQL* m = c.get();
+  REQUIRE(m->net.compress == compress);
   exec(m, "DROP TABLE IF EXISTS it_load");
   exec(m, "CREATE TABLE it_load (id INT PRIMARY KEY, name VARCHAR(32), v INT)");
   const std::string sql = "LOAD DATA LOCAL INFILE '" + std::string(path) +

@@ -191,6 +191,24 @@ test('large-ish result: 100k rows arrive complete', async () => {
   }
 });
 
+test('compress: true speaks the compressed protocol for results, statements and blobs', async () => {
+  const conn = await connect({ compress: true, multipleStatements: true });
+  try {
+    // mysql2 keeps the option only when the server offered CLIENT_COMPRESS.
+    check(Boolean(conn.connection.config.compress), 'the connection is not compressed');
+    const [rows] = await conn.query("SELECT seq AS n, REPEAT('z', seq % 200) AS pad FROM seq_1_to_30000");
+    check(rows.length === 30000 && Number(rows[29999].n) === 30000, `${rows.length} rows`);
+    check(rows[198].pad === 'z'.repeat(199), 'pad column wrong');
+    const blob = Buffer.alloc(3 * 1024 * 1024, 'compressible-');
+    const [[row]] = await conn.execute('SELECT ? AS b, LENGTH(?) AS n', [blob, blob]);
+    check(Buffer.compare(Buffer.from(row.b), blob) === 0 && Number(row.n) === blob.length, 'blob differs');
+    const [results] = await conn.query("SELECT 1 AS a; SELECT REPEAT('m', 100) AS b");
+    check(results.length === 2 && results[1][0].b === 'm'.repeat(100), JSON.stringify(results).slice(0, 80));
+  } finally {
+    await conn.end();
+  }
+});
+
 test('utf8mb4 round trip through query and execute', async () => {
   const conn = await connect();
   try {

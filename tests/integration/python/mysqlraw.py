@@ -10,11 +10,13 @@ import hashlib
 import socket
 import ssl
 import struct
+import zlib
 
 # Capability flags (protocol docs: "Capabilities Flags").
 CLIENT_LONG_PASSWORD = 0x1
 CLIENT_LONG_FLAG = 0x4
 CLIENT_CONNECT_WITH_DB = 0x8
+CLIENT_COMPRESS = 0x20
 CLIENT_PROTOCOL_41 = 0x200
 CLIENT_SSL = 0x800
 CLIENT_TRANSACTIONS = 0x2000
@@ -214,6 +216,24 @@ class RawConn:
                 seen.append(self.read_packet())
         except Closed:
             return seen
+
+    def wait_closed_compressed(self, timeout):
+        """wait_closed on a connection in the compressed protocol: the packets inside."""
+        self.settimeout(timeout)
+        plain = b""
+        try:
+            while True:
+                h = self._recv_exact(7)
+                body = self._recv_exact(h[0] | h[1] << 8 | h[2] << 16)
+                plain += zlib.decompress(body) if (h[4] | h[5] << 8 | h[6] << 16) else body
+        except Closed:
+            pass
+        packets = []
+        while len(plain) >= 4:
+            n = plain[0] | plain[1] << 8 | plain[2] << 16
+            packets.append(plain[4:4 + n])
+            plain = plain[4 + n:]
+        return packets
 
     def close(self):
         try:
