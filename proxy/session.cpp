@@ -233,6 +233,7 @@ awaitable<bool> Session::on_command(const pr::Packet& cmd) {
     case pr::Command::stmt_close:
     case pr::Command::stmt_reset:
     case pr::Command::stmt_send_long_data:
+    case pr::Command::stmt_bulk_execute:
       co_return co_await on_stmt_command(cmd);
     case pr::Command::binlog_dump:
     case pr::Command::binlog_dump_gtid:

@@ -194,9 +194,10 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   if (it == statements_.end()) {
     // Servers answer nothing to CLOSE and SEND_LONG_DATA, even for unknown ids.
     if (command == pr::Command::stmt_close || command == pr::Command::stmt_send_long_data) co_return true;
-    const char* where = command == pr::Command::stmt_execute ? "mysqld_stmt_execute"
-                        : command == pr::Command::stmt_fetch ? "mysqld_stmt_fetch"
-                                                             : "mysqld_stmt_reset";
+    const char* where = command == pr::Command::stmt_execute        ? "mysqld_stmt_execute"
+                        : command == pr::Command::stmt_bulk_execute ? "mysqld_stmt_bulk_execute"
+                        : command == pr::Command::stmt_fetch        ? "mysqld_stmt_fetch"
+                                                                    : "mysqld_stmt_reset";
     co_return co_await send_err(1, unknown_statement(id, where));
   }
   PreparedStatement& stmt = *it->second;
@@ -208,6 +209,7 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
         statements_.erase(it);
         co_return true;
       case pr::Command::stmt_execute:
+      case pr::Command::stmt_bulk_execute:
         co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id),
                                    c.action == routing::StatementAction::KillQuery);
       case pr::Command::stmt_reset:
@@ -262,8 +264,8 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
     if (stmt.rule != nullptr) r.request.rule = &stmt.rule->action;
     route_routed(r);
     // Only an execute can fail for want of fresh data; the rest follow the statement.
-    const auto settled =
-        co_await settle(r, command == pr::Command::stmt_execute ? Refusal::timeout_to_client : Refusal::to_primary);
+    const bool executes = command == pr::Command::stmt_execute || command == pr::Command::stmt_bulk_execute;
+    const auto settled = co_await settle(r, executes ? Refusal::timeout_to_client : Refusal::to_primary);
     if (!settled) co_return co_await send_reject(r);
     server = *settled;
   }
@@ -281,19 +283,24 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   rewrite_.assign(cmd.payload.begin(), cmd.payload.end());
   pr::write_statement_id(rewrite_, *backend_id);
   bool sends_types = false;
-  if (command == pr::Command::stmt_execute && stmt.num_params > 0) {
-    const std::size_t bound_at = params_bound_offset(stmt.num_params);
-    if (rewrite_.size() > bound_at && rewrite_[bound_at] == 1 &&
-        rewrite_.size() >= bound_at + 1 + 2u * stmt.num_params) {
-      stmt.param_types.assign(rewrite_.begin() + static_cast<std::ptrdiff_t>(bound_at + 1),
-                              rewrite_.begin() + static_cast<std::ptrdiff_t>(bound_at + 1 + 2u * stmt.num_params));
+  const bool bulk = command == pr::Command::stmt_bulk_execute;
+  if ((command == pr::Command::stmt_execute || bulk) && stmt.num_params > 0) {
+    // Whether the parameter types come along: COM_STMT_EXECUTE's new-params-bound byte (1),
+    // COM_STMT_BULK_EXECUTE's flags word (STMT_BULK_FLAG_SEND_TYPES_TO_SERVER, 128).
+    const std::size_t flag_at = bulk ? 5 : params_bound_offset(stmt.num_params);
+    const std::uint8_t sent = bulk ? 0x80 : 0x01;
+    const std::size_t types_at = bulk ? 7 : flag_at + 1;
+    const std::size_t types_size = 2u * stmt.num_params;
+    if (rewrite_.size() >= types_at + types_size && (rewrite_[flag_at] & sent) != 0) {
+      stmt.param_types.assign(rewrite_.begin() + static_cast<std::ptrdiff_t>(types_at),
+                              rewrite_.begin() + static_cast<std::ptrdiff_t>(types_at + types_size));
       sends_types = true;
-    } else if (rewrite_.size() > bound_at && rewrite_[bound_at] == 0 && !stmt.param_types.empty() &&
+    } else if (rewrite_.size() >= types_at && (rewrite_[flag_at] & sent) == 0 && !stmt.param_types.empty() &&
                !server_knows_types(*backend, stmt, on.id)) {
       // The client relies on types it sent with an earlier execute, on another connection:
       // this server has not seen them, so send them along.
-      rewrite_[bound_at] = 1;
-      rewrite_.insert(rewrite_.begin() + static_cast<std::ptrdiff_t>(bound_at + 1), stmt.param_types.begin(),
+      rewrite_[flag_at] |= sent;
+      rewrite_.insert(rewrite_.begin() + static_cast<std::ptrdiff_t>(types_at), stmt.param_types.begin(),
                       stmt.param_types.end());
       sends_types = true;
     }
@@ -322,7 +329,8 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
       note_unrecorded_settings(server);
     }
   }
-  if (command == pr::Command::stmt_execute || command == pr::Command::stmt_reset) {
+  if (command == pr::Command::stmt_execute || command == pr::Command::stmt_bulk_execute ||
+      command == pr::Command::stmt_reset) {
     stmt.long_data_server.reset();
     stmt.cursor_server.reset();
     if (sends_types && !tracker_.ended_with_error()) {

@@ -52,11 +52,14 @@ inline constexpr Caps relayable = long_password | found_rows | long_flag | conne
 // MariaDB's extended capabilities (the greeting's and the response's last four reserved
 // bytes, when the server leaves CLIENT_MYSQL off).
 namespace mariadb_cap {
-inline constexpr std::uint32_t extended_metadata = 1u << 3;  // a type-info field in column definitions
+inline constexpr std::uint32_t stmt_bulk_operations = 1u << 2;  // COM_STMT_BULK_EXECUTE
+inline constexpr std::uint32_t extended_metadata = 1u << 3;     // a type-info field in column definitions
 // What causeway offers MariaDB clients when the primary is MariaDB: column definitions carry
 // the real type of JSON, UUID, INET6 ... (drivers such as mysql2 and Connector/J read it);
-// the server adds the field itself, so the bytes still relay unchanged.
-inline constexpr std::uint32_t relayable = extended_metadata;
+// the server adds the field itself, so the bytes still relay unchanged. Bulk execution
+// (Connector/J and Connector/C batches) is relayed as COM_STMT_EXECUTE is: only the
+// statement id changes, and the server answers with one OK.
+inline constexpr std::uint32_t relayable = stmt_bulk_operations | extended_metadata;
 }  // namespace mariadb_cap
 
 namespace status {

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace itest {
 namespace {
@@ -222,6 +224,46 @@ TEST_CASE("re-executing a prepared INSERT many times inserts each row once", "[s
   REQUIRE(mysql_stmt_execute(ins.get()) != 0);
   CHECK(mysql_stmt_errno(ins.get()) == ER_DUP_ENTRY);
   CHECK(std::string(mysql_stmt_sqlstate(ins.get())) == "23000");
+}
+
+TEST_CASE("array binding runs as COM_STMT_BULK_EXECUTE and inserts every row once", "[stmt][bulk]") {
+  Conn c(app_options());
+  REQUIRE(c.ok());
+  MYSQL* m = c.get();
+  exec(m, "DROP TABLE IF EXISTS it_bulk");
+  exec(m, "CREATE TABLE it_bulk (id INT PRIMARY KEY, name VARCHAR(20))");
+  Stmt ins = prepare(m, "INSERT INTO it_bulk VALUES (?, ?)");
+  constexpr unsigned rows = 1000;
+  std::vector<int> ids(rows);
+  std::vector<std::string> names(rows);
+  std::vector<char*> name_ptrs(rows);
+  std::vector<unsigned long> lengths(rows, static_cast<unsigned long>(-1));  // NUL-terminated
+  for (unsigned i = 0; i < rows; ++i) {
+    ids[i] = static_cast<int>(i + 1);
+    names[i] = "n-" + std::to_string(i + 1);
+    name_ptrs[i] = names[i].data();
+  }
+  std::array<MYSQL_BIND, 2> p{};
+  p[0].buffer_type = MYSQL_TYPE_LONG;
+  p[0].buffer = ids.data();
+  p[1].buffer_type = MYSQL_TYPE_STRING;
+  p[1].buffer = name_ptrs.data();
+  p[1].length = lengths.data();
+  unsigned int array_size = rows;
+  // libmariadb sends the whole array in one COM_STMT_BULK_EXECUTE when the server offers
+  // bulk operations, and refuses to execute an array otherwise.
+  REQUIRE(mysql_stmt_attr_set(ins.get(), STMT_ATTR_ARRAY_SIZE, &array_size) == 0);
+  REQUIRE(mysql_stmt_bind_param(ins.get(), p.data()) == 0);
+  ITEST_REQUIRE_STMT_OK(mysql_stmt_execute(ins.get()), ins.get());
+  CHECK(mysql_stmt_affected_rows(ins.get()) == rows);
+  // The session reads its own write (the bulk's commit GTID was noted).
+  CHECK(scalar(m, "SELECT COUNT(*) FROM it_bulk") == std::to_string(rows));
+  CHECK(scalar(m, "SELECT SUM(id) FROM it_bulk") == "500500");
+  CHECK(scalar(m, "SELECT name FROM it_bulk WHERE id = 777") == "n-777");
+  // A duplicate key in the array is the server's 1062.
+  REQUIRE(mysql_stmt_execute(ins.get()) != 0);
+  CHECK(mysql_stmt_errno(ins.get()) == ER_DUP_ENTRY);
+  CHECK(scalar(m, "SELECT COUNT(*) FROM it_bulk") == std::to_string(rows));
 }
 
 TEST_CASE("COM_STMT_SEND_LONG_DATA streams a parameter in chunks", "[stmt]") {
