@@ -179,10 +179,21 @@ awaitable<bool> Session::command_loop() {
       sticky_ = false;  // only a query can ask about the previous statement's connection
     }
     if (!co_await on_command(cmd)) co_return false;
+    shrink_buffers();
     if (may_release()) release_backends();
   }
   clean_end_ = true;
   co_return true;
+}
+
+void Session::shrink_buffers() {
+  // Above this a buffer only grew for a large packet: idle sessions and pooled connections
+  // give the memory back.
+  constexpr std::size_t keep = 256 * 1024;
+  client_reader_.shrink_if_idle(keep);
+  client_.shrink_if_idle(keep);
+  for (auto& b : backends_)
+    if (b) b->reader().shrink_if_idle(keep);
 }
 
 routing::Decision Session::route(const routing::Request& request) {

@@ -111,6 +111,8 @@ class Session {
   static bool kills_causeway_session(const routing::Classification& c);
   awaitable<bool> on_session_command(const protocol::Packet& cmd);
   awaitable<bool> change_user(const protocol::Packet& cmd);
+  // After each command: buffers a large packet made grow give their memory back.
+  void shrink_buffers();
   routing::Decision route(const routing::Request& request);
   // Classified SQL -> hint, rule and decision; null when a rule or the policy rejected it
   // (the ERR has been sent).

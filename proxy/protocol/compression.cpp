@@ -20,7 +20,12 @@ std::size_t get3(const std::uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 1
 }  // namespace
 
 Zlib::Zlib() : deflate_(new z_stream{}), inflate_(new z_stream{}) {
-  if (deflateInit(deflate_, compression_level) != Z_OK || inflateInit(inflate_) != Z_OK) throw std::bad_alloc();
+  const bool deflating = deflateInit(deflate_, compression_level) == Z_OK;
+  if (deflating && inflateInit(inflate_) == Z_OK) return;
+  if (deflating) deflateEnd(deflate_);
+  delete deflate_;
+  delete inflate_;
+  throw std::bad_alloc();
 }
 
 Zlib::~Zlib() {
@@ -32,7 +37,7 @@ Zlib::~Zlib() {
 
 std::uint8_t Zlib::append(Bytes data, std::uint8_t seq, std::vector<std::uint8_t>& out) {
   while (!data.empty()) {
-    const Bytes chunk = data.first(std::min(data.size(), max_compressed_payload));
+    const Bytes chunk = data.first(std::min(data.size(), compressed_packet_size));
     data = data.subspan(chunk.size());
     const std::size_t header = out.size();
     std::size_t plain_length = 0;  // 0: the payload goes as it is
@@ -106,6 +111,7 @@ std::size_t CompressedReader::take(Zlib& zlib, std::span<std::uint8_t> out, std:
     const std::size_t plain_length = get3(h + 4);
     const Bytes payload(h + compressed_header_size, length);
     plain_pos_ = 0;
+    next_seq_ = static_cast<std::uint8_t>(h[3] + 1);  // an ERR about this packet answers it
     // deflate shrinks nothing more than 1032 to 1: a packet claiming more is refused before
     // anything is allocated for it.
     if (plain_length > length * 1032 + 64) {
@@ -122,13 +128,23 @@ std::size_t CompressedReader::take(Zlib& zlib, std::span<std::uint8_t> out, std:
         return 0;
       }
     }
-    next_seq_ = static_cast<std::uint8_t>(h[3] + 1);
     raw_begin_ += compressed_header_size + length;
   }
   const std::size_t n = std::min(out.size(), plain_.size() - plain_pos_);
   std::memcpy(out.data(), plain_.data() + plain_pos_, n);
   plain_pos_ += n;
   return n;
+}
+
+void CompressedReader::shrink_if_idle(std::size_t keep) {
+  if (raw_begin_ == raw_end_ && raw_.size() > keep) {
+    std::vector<std::uint8_t>().swap(raw_);
+    raw_begin_ = raw_end_ = 0;
+  }
+  if (plain_pos_ == plain_.size() && plain_.capacity() > keep) {
+    std::vector<std::uint8_t>().swap(plain_);
+    plain_pos_ = 0;
+  }
 }
 
 }  // namespace causeway::protocol

@@ -21,6 +21,9 @@ inline constexpr std::size_t compressed_header_size = 7;
 // Payloads shorter than this go uncompressed, as servers send them.
 inline constexpr std::size_t min_compress_length = 50;
 inline constexpr std::size_t max_compressed_payload = 0xffffff;
+// What causeway puts in one compressed packet at most, as a server sends its net buffer
+// (net_buffer_length, 16 KiB): a client needs room for a whole packet, uncompressed.
+inline constexpr std::size_t compressed_packet_size = 16 * 1024;
 // zlib level for what causeway sends: fast, most of the gain of the default 6.
 inline constexpr int compression_level = 3;
 
@@ -33,8 +36,8 @@ class Zlib {
   Zlib(const Zlib&) = delete;
   Zlib& operator=(const Zlib&) = delete;
 
-  // Appends compressed packets holding `data` to `out`, starting at sequence id `seq`;
-  // returns the sequence id after the last one.
+  // Appends compressed packets holding `data` (compressed_packet_size bytes each, the last
+  // one less) to `out`, starting at sequence id `seq`; returns the id after the last one.
   std::uint8_t append(Bytes data, std::uint8_t seq, std::vector<std::uint8_t>& out);
   // Inflates `in` into `out` (resized); false unless `in` is one zlib stream of exactly
   // `size` bytes.
@@ -60,6 +63,8 @@ class CompressedReader {
   std::size_t take(Zlib& zlib, std::span<std::uint8_t> out, std::error_code& ec);
   // Whether bytes the client sent wait here (plain, or still compressed).
   bool has_buffered() const { return plain_pos_ < plain_.size() || raw_end_ > raw_begin_; }
+  // Gives back what a large packet made the buffers grow to, once nothing waits in them.
+  void shrink_if_idle(std::size_t keep);
   // The sequence id of the next compressed packet causeway sends: one past the client's last.
   std::uint8_t next_seq() const { return next_seq_; }
   void sent(std::uint8_t next) { next_seq_ = next; }

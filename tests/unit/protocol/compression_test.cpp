@@ -75,17 +75,44 @@ TEST_CASE("What does not shrink goes uncompressed", "[protocol][compression]") {
   CHECK(wire.size() == noise.size() + pr::compressed_header_size);
 }
 
-TEST_CASE("Data over 16 MB is split into several compressed packets", "[protocol][compression]") {
+TEST_CASE("What causeway sends goes in packets of at most 16 KiB, as a server's", "[protocol][compression]") {
   pr::Zlib zlib;
-  const std::string big(pr::max_compressed_payload + 1000, 'b');
+  const std::string big(100000, 'b');
   std::vector<std::uint8_t> wire;
-  CHECK(zlib.append(bytes_of(big), 0, wire) == 2);
-  CHECK(length3(wire.data() + 4) == pr::max_compressed_payload);
+  CHECK(zlib.append(bytes_of(big), 0, wire) == 7);  // 6 full packets and the rest
+  std::size_t packets = 0;
+  for (std::size_t pos = 0; pos < wire.size(); ++packets) {
+    CHECK(length3(wire.data() + pos + 4) <= pr::compressed_packet_size);
+    pos += pr::compressed_header_size + length3(wire.data() + pos);
+  }
+  CHECK(packets == 7);
   pr::CompressedReader reader;
   std::error_code ec;
-  CHECK(read_all(zlib, reader, wire, 1 << 20, ec) == big);
+  CHECK(read_all(zlib, reader, wire, 4096, ec) == big);
+  CHECK(reader.next_seq() == 7);
+}
+
+TEST_CASE("The reader takes a client's packets up to 16 MB", "[protocol][compression]") {
+  pr::Zlib zlib;
+  // A stored packet of 0xffffff bytes, then a deflated one of 1 MB.
+  std::vector<std::uint8_t> wire = {0xff, 0xff, 0xff, 4, 0, 0, 0};
+  wire.resize(wire.size() + pr::max_compressed_payload, 'x');
+  const std::string mb(1 << 20, 'y');
+  std::vector<std::uint8_t> deflated(compressBound(mb.size()));
+  uLongf deflated_len = deflated.size();
+  REQUIRE(compress(deflated.data(), &deflated_len, reinterpret_cast<const Bytef*>(mb.data()), mb.size()) == Z_OK);
+  const std::uint8_t header[] = {static_cast<std::uint8_t>(deflated_len), static_cast<std::uint8_t>(deflated_len >> 8),
+                                 static_cast<std::uint8_t>(deflated_len >> 16), 5, 0, 0, 0x10};
+  wire.insert(wire.end(), header, header + 7);
+  wire.insert(wire.end(), deflated.begin(), deflated.begin() + static_cast<long>(deflated_len));
+  pr::CompressedReader reader;
+  std::error_code ec;
+  const std::string plain = read_all(zlib, reader, wire, 1 << 20, ec);
   CHECK_FALSE(ec);
-  CHECK(reader.next_seq() == 2);
+  CHECK(plain == std::string(pr::max_compressed_payload, 'x') + mb);
+  CHECK(reader.next_seq() == 6);
+  reader.shrink_if_idle(64 * 1024);
+  CHECK_FALSE(reader.has_buffered());
 }
 
 TEST_CASE("The reader gives the plain bytes however the packets arrive", "[protocol][compression]") {
@@ -128,6 +155,16 @@ TEST_CASE("A packet that does not inflate to its stated length is an error", "[p
     std::error_code ec;
     read_all(zlib, reader, bad, 3, ec);
     CHECK(ec == pr::errc::bad_compressed_packet);
+  }
+  SECTION("an ERR about the packet answers it: the sequence id is one past it") {
+    auto bad = good;
+    bad[3] = 9;
+    bad[10] ^= 0xff;
+    pr::CompressedReader reader;
+    std::error_code ec;
+    read_all(zlib, reader, bad, bad.size(), ec);
+    CHECK(ec == pr::errc::bad_compressed_packet);
+    CHECK(reader.next_seq() == 10);
   }
   SECTION("a stated length no zlib stream of that size can reach") {
     std::vector<std::uint8_t> bomb = {20, 0, 0, 0, 0xff, 0xff, 0xff};
