@@ -36,6 +36,16 @@ std::string read_all(pr::Zlib& zlib, pr::CompressedReader& reader, const std::ve
   return plain;
 }
 
+// How reading `wire` ends: its error, and the sequence id the reader is at then.
+std::error_code error_of(pr::Zlib& zlib, const std::vector<std::uint8_t>& wire, std::size_t step,
+                         std::uint8_t* next_seq = nullptr) {
+  pr::CompressedReader reader;
+  std::error_code ec;
+  read_all(zlib, reader, wire, step, ec);
+  if (next_seq != nullptr) *next_seq = reader.next_seq();
+  return ec;
+}
+
 std::size_t length3(const std::uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16); }
 
 }  // namespace
@@ -140,46 +150,34 @@ TEST_CASE("A packet that does not inflate to its stated length is an error", "[p
   pr::Zlib zlib;
   std::vector<std::uint8_t> good;
   zlib.append(bytes_of(std::string(500, 'g')), 0, good);
+  const std::error_code bad_packet = pr::errc::bad_compressed_packet;
   SECTION("stated length too long") {
     auto bad = good;
     bad[4] = static_cast<std::uint8_t>(bad[4] + 1);
-    pr::CompressedReader reader;
-    std::error_code ec;
-    read_all(zlib, reader, bad, bad.size(), ec);
-    CHECK(ec == pr::errc::bad_compressed_packet);
+    CHECK(error_of(zlib, bad, bad.size()) == bad_packet);
   }
   SECTION("garbage instead of a zlib stream") {
     auto bad = good;
     for (std::size_t i = 7; i < bad.size(); ++i) bad[i] = 0x5a;
-    pr::CompressedReader reader;
-    std::error_code ec;
-    read_all(zlib, reader, bad, 3, ec);
-    CHECK(ec == pr::errc::bad_compressed_packet);
+    CHECK(error_of(zlib, bad, 3) == bad_packet);
   }
   SECTION("an ERR about the packet answers it: the sequence id is one past it") {
     auto bad = good;
     bad[3] = 9;
     bad[10] ^= 0xff;
-    pr::CompressedReader reader;
-    std::error_code ec;
-    read_all(zlib, reader, bad, bad.size(), ec);
-    CHECK(ec == pr::errc::bad_compressed_packet);
-    CHECK(reader.next_seq() == 10);
+    std::uint8_t next_seq = 0;
+    CHECK(error_of(zlib, bad, bad.size(), &next_seq) == bad_packet);
+    CHECK(next_seq == 10);
   }
   SECTION("a stated length no zlib stream of that size can reach") {
     std::vector<std::uint8_t> bomb = {20, 0, 0, 0, 0xff, 0xff, 0xff};
     bomb.resize(bomb.size() + 20, 0x5a);
-    pr::CompressedReader reader;
-    std::error_code ec;
-    read_all(zlib, reader, bomb, bomb.size(), ec);
-    CHECK(ec == pr::errc::bad_compressed_packet);
+    CHECK(error_of(zlib, bomb, bomb.size()) == bad_packet);
   }
   SECTION("the streams recover for the next session's packets") {
     auto bad = good;
     bad[10] ^= 0xff;
-    pr::CompressedReader broken;
-    std::error_code ec;
-    read_all(zlib, broken, bad, bad.size(), ec);
+    CHECK(error_of(zlib, bad, bad.size()) == bad_packet);
     pr::CompressedReader reader;
     std::error_code ec2;
     CHECK(read_all(zlib, reader, good, good.size(), ec2) == std::string(500, 'g'));
