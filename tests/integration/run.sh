@@ -278,12 +278,21 @@ skip_suite() {
   suite_results+=(SKIP)
 }
 
-# npm ci only when node_modules is missing (the lock file pins mysql2 and its deps).
-# shellcheck disable=SC2016 # $0 is expanded by the inner bash
-node_cmd='cd "$0" && if [[ ! -d node_modules/mysql2 ]]; then
-  if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund
-  else npm install --no-audit --no-fund; fi || exit 1
-fi && node client_test.js'
+# The npm modules of the node and dashboard suites (their lock files pin them), installed
+# before the suite's own time limit starts and only when missing. The registry can stall
+# mid-download (EIDLETIMEOUT): each fetch is bounded and the install tried three times. A
+# suite whose modules could not be installed then fails on the missing module.
+npm_modules() {  # DIR MODULE
+  local dir=$1 module=$2 attempt
+  [[ -d "$dir/node_modules/$module" ]] && return 0
+  for attempt in 1 2 3; do
+    (cd "$dir" && timeout --kill-after=10 300 npm ci --no-audit --no-fund --fetch-timeout=60000 \
+      --fetch-retries=4) && return 0
+    echo "npm ci in $dir failed (attempt $attempt of 3)"
+    sleep 5
+  done
+  return 1
+}
 
 if ((direct)); then
   skip_suite check_config "--direct: no causeway binary in use"
@@ -295,7 +304,9 @@ fi
 run_suite client 600 "$itest_client" --order decl
 run_suite bad_input 300 /usr/bin/python3 "$here/bad_input.py"
 run_suite python 300 /usr/bin/python3 "$here/python/client_test.py"
-run_suite node 300 bash -c "$node_cmd" "$here/node"
+if wanted node; then npm_modules "$here/node" mysql2 || true; fi
+# shellcheck disable=SC2016 # $0 is expanded by the inner bash
+run_suite node 300 bash -c 'cd "$0" && node client_test.js' "$here/node"
 run_suite cli 120 "$here/cli_test.sh"
 run_suite sysbench 180 "$here/sysbench_test.sh"
 run_suite routing 300 /usr/bin/python3 "$here/routing_test.py"
@@ -317,14 +328,12 @@ else
 fi
 # The status page in headless Chromium (puppeteer-core pinned in dashboard/package-lock.json);
 # it stops and restarts replica1's SQL thread. Screenshots go next to the suite logs.
-# shellcheck disable=SC2016 # $0 is expanded by the inner bash
-dashboard_cmd='cd "$0" && if [[ ! -d node_modules/puppeteer-core ]]; then
-  npm ci --no-audit --no-fund || exit 1
-fi && node dashboard_test.js'
 if ((direct)); then
   skip_suite dashboard "--direct: no status port"
 else
-  run_suite dashboard 240 env CW_ARTIFACT_DIR="$work" bash -c "$dashboard_cmd" "$here/dashboard"
+  if wanted dashboard; then npm_modules "$here/dashboard" puppeteer-core || true; fi
+  # shellcheck disable=SC2016 # $0 is expanded by the inner bash
+  run_suite dashboard 240 env CW_ARTIFACT_DIR="$work" bash -c 'cd "$0" && node dashboard_test.js' "$here/dashboard"
 fi
 # Last: it stops, breaks, kills and restarts sandbox servers (and leaves them healthy).
 run_suite monitor 300 "$itest_monitor" --order decl
