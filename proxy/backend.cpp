@@ -191,10 +191,14 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
   if (login.track_gtids) caps_ |= handshake_.capabilities & pr::cap::session_track;
   if (login.database.empty()) caps_ &= ~pr::cap::connect_with_db;
   else caps_ |= pr::cap::connect_with_db;
-  // MariaDB's extended capabilities are asked for by leaving CLIENT_MYSQL off.
+  // MariaDB's extended capabilities are asked for by leaving CLIENT_MYSQL off: extended
+  // metadata as the client has it (it changes column definitions), bulk execution always
+  // when the server offers it (it changes no response), so that one pooled connection
+  // serves clients with and without it.
   mariadb_caps_ = (handshake_.capabilities & pr::cap::long_password)
                       ? 0
-                      : login.mariadb_caps & pr::mariadb_cap::relayable & handshake_.mariadb_capabilities;
+                      : ((login.mariadb_caps & pr::mariadb_cap::layout) | pr::mariadb_cap::stmt_bulk_operations) &
+                            handshake_.mariadb_capabilities;
   if (mariadb_caps_ != 0) caps_ &= ~pr::cap::long_password;
 
   pr::HandshakeResponse resp;
@@ -320,12 +324,14 @@ constexpr pr::Caps layout_caps = pr::cap::protocol_41 | pr::cap::deprecate_eof |
 
 bool Backend::frames_for(const BackendLogin& login) const {
   const pr::Caps strippable = (login.caps & pr::cap::session_track) ? 0 : pr::cap::session_track;
-  return (caps_ & layout_caps & ~strippable) == (login.caps & layout_caps) && mariadb_caps_ == login.mariadb_caps;
+  return (caps_ & layout_caps & ~strippable) == (login.caps & layout_caps) &&
+         (mariadb_caps_ & pr::mariadb_cap::layout) == (login.mariadb_caps & pr::mariadb_cap::layout);
 }
 
 std::string Backend::framing_difference(const BackendLogin& login) const {
-  return fmt::format("client {:#x}/{:#x}, backend {:#x}/{:#x}", login.caps & layout_caps, login.mariadb_caps,
-                     caps_ & layout_caps, mariadb_caps_);
+  return fmt::format("client {:#x}/{:#x}, backend {:#x}/{:#x}", login.caps & layout_caps,
+                     login.mariadb_caps & pr::mariadb_cap::layout, caps_ & layout_caps,
+                     mariadb_caps_ & pr::mariadb_cap::layout);
 }
 
 void Backend::close() {

@@ -481,7 +481,8 @@ PoolKey Session::pool_key(std::size_t server) const {
                                  pr::cap::multi_results | pr::cap::ps_multi_results | pr::cap::local_files |
                                  pr::cap::deprecate_eof | pr::cap::session_track | pr::cap::interactive |
                                  pr::cap::long_flag | pr::cap::odbc | pr::cap::no_schema;
-  return PoolKey{server, login_.user, client_caps_ & behaviour, login_.charset, login_.mariadb_caps};
+  return PoolKey{server, login_.user, client_caps_ & behaviour, login_.charset,
+                 login_.mariadb_caps & pr::mariadb_cap::layout};
 }
 
 awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {

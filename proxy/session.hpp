@@ -204,6 +204,8 @@ class Session {
 
   // Prepared statements (session_stmt.cpp).
   awaitable<bool> on_stmt_prepare(const protocol::Packet& cmd);
+  // ERR 1295, as a server answers COM_STMT_BULK_EXECUTE it cannot run.
+  awaitable<bool> refuse_bulk();
   awaitable<bool> on_stmt_command(const protocol::Packet& cmd);
   awaitable<std::optional<std::uint32_t>> backend_statement(PreparedStatement& stmt, std::size_t server,
                                                             Backend& backend, std::uint8_t err_seq);

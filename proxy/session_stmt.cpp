@@ -181,6 +181,11 @@ void Session::forget_statements() {
   statement_holds_ = false;
 }
 
+awaitable<bool> Session::refuse_bulk() {
+  co_return co_await send_err(1, pr::make_err(pr::er::unsupported_ps, "HY000",
+                                              "This command is not supported in the prepared statement protocol yet"));
+}
+
 awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   const auto command = static_cast<pr::Command>(cmd.payload[0]);
   std::uint32_t id = 0;
@@ -190,14 +195,16 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   // (Connector/J, the Node connector).
   constexpr std::uint32_t last_prepared = 0xffffffff;
   if (has_id && id == last_prepared && last_prepared_) id = *last_prepared_;
+  const bool bulk = command == pr::Command::stmt_bulk_execute;
+  if (bulk && (login_.mariadb_caps & pr::mariadb_cap::stmt_bulk_operations) == 0) co_return co_await refuse_bulk();
   auto it = has_id ? statements_.find(id) : statements_.end();
   if (it == statements_.end()) {
     // Servers answer nothing to CLOSE and SEND_LONG_DATA, even for unknown ids.
     if (command == pr::Command::stmt_close || command == pr::Command::stmt_send_long_data) co_return true;
-    const char* where = command == pr::Command::stmt_execute        ? "mysqld_stmt_execute"
-                        : command == pr::Command::stmt_bulk_execute ? "mysqld_stmt_bulk_execute"
-                        : command == pr::Command::stmt_fetch        ? "mysqld_stmt_fetch"
-                                                                    : "mysqld_stmt_reset";
+    // A server names bulk execution's unknown statements as execute's.
+    const char* where = command == pr::Command::stmt_fetch   ? "mysqld_stmt_fetch"
+                        : command == pr::Command::stmt_reset ? "mysqld_stmt_reset"
+                                                             : "mysqld_stmt_execute";
     co_return co_await send_err(1, unknown_statement(id, where));
   }
   PreparedStatement& stmt = *it->second;
@@ -208,8 +215,9 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
       case pr::Command::stmt_close:
         statements_.erase(it);
         co_return true;
-      case pr::Command::stmt_execute:
       case pr::Command::stmt_bulk_execute:
+        co_return co_await refuse_bulk();  // as a server refuses it for a statement without parameters
+      case pr::Command::stmt_execute:
         co_return co_await on_kill(static_cast<std::uint32_t>(c.kill_id),
                                    c.action == routing::StatementAction::KillQuery);
       case pr::Command::stmt_reset:
@@ -276,6 +284,9 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
     if (command == pr::Command::stmt_send_long_data) co_return true;  // reported at execute
     co_return co_await send_err(1, *error);
   }
+  // A server without bulk execution (older than MariaDB 10.2) refuses it as for a client
+  // that did not negotiate it; drivers then execute row by row.
+  if (bulk && (backend->mariadb_caps() & pr::mariadb_cap::stmt_bulk_operations) == 0) co_return co_await refuse_bulk();
   const auto backend_id = co_await backend_statement(stmt, server, *backend, 1);
   if (!backend_id) co_return true;
   auto& on = stmt.backends[server];
@@ -283,7 +294,6 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   rewrite_.assign(cmd.payload.begin(), cmd.payload.end());
   pr::write_statement_id(rewrite_, *backend_id);
   bool sends_types = false;
-  const bool bulk = command == pr::Command::stmt_bulk_execute;
   if ((command == pr::Command::stmt_execute || bulk) && stmt.num_params > 0) {
     // Whether the parameter types come along: COM_STMT_EXECUTE's new-params-bound byte (1),
     // COM_STMT_BULK_EXECUTE's flags word (STMT_BULK_FLAG_SEND_TYPES_TO_SERVER, 128).
@@ -329,8 +339,9 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
       note_unrecorded_settings(server);
     }
   }
-  if (command == pr::Command::stmt_execute || command == pr::Command::stmt_bulk_execute ||
-      command == pr::Command::stmt_reset) {
+  // A bulk execution the server refused before running it leaves the cursor open.
+  if (command == pr::Command::stmt_execute || command == pr::Command::stmt_reset ||
+      (bulk && !tracker_.ended_with_error())) {
     stmt.long_data_server.reset();
     stmt.cursor_server.reset();
     if (sends_types && !tracker_.ended_with_error()) {

@@ -58,8 +58,10 @@ inline constexpr std::uint32_t extended_metadata = 1u << 3;     // a type-info f
 // the real type of JSON, UUID, INET6 ... (drivers such as mysql2 and Connector/J read it);
 // the server adds the field itself, so the bytes still relay unchanged. Bulk execution
 // (Connector/J and Connector/C batches) is relayed as COM_STMT_EXECUTE is: only the
-// statement id changes, and the server answers with one OK.
+// statement id changes; it changes no other response.
 inline constexpr std::uint32_t relayable = stmt_bulk_operations | extended_metadata;
+// Those that change the bytes of responses: a backend connection must match the client's.
+inline constexpr std::uint32_t layout = extended_metadata;
 }  // namespace mariadb_cap
 
 namespace status {
@@ -145,6 +147,7 @@ inline constexpr std::uint16_t net_packets_out_of_order = 1156;  // 08S01
 inline constexpr std::uint16_t net_uncompress_error = 1157;  // 08S01
 inline constexpr std::uint16_t net_read_interrupted = 1159; // 08S01 (read timeout)
 inline constexpr std::uint16_t unknown_stmt_handler = 1243; // HY000
+inline constexpr std::uint16_t unsupported_ps = 1295;       // HY000 (bulk execution not negotiated)
 inline constexpr std::uint16_t stmt_has_no_open_cursor = 1421;  // HY000
 inline constexpr std::uint16_t not_supported_yet = 1235;    // 42000
 inline constexpr std::uint16_t malformed_packet = 1835;     // HY000

@@ -40,6 +40,7 @@ ER_NET_PACKET_TOO_LARGE = 1153
 ER_NET_PACKETS_OUT_OF_ORDER = 1156
 ER_NET_UNCOMPRESS_ERROR = 1157
 ER_UNKNOWN_STMT_HANDLER = 1243
+ER_UNSUPPORTED_PS = 1295
 ER_MALFORMED_PACKET = 1835
 ER_WRONG_ARGUMENTS = 1210
 CR_MALFORMED_PACKET = 2027
@@ -347,6 +348,24 @@ def case_malformed_stmt_execute():
     return "; ".join(notes)
 
 
+def case_bulk_without_capability():
+    # COM_STMT_BULK_EXECUTE from a client that did not negotiate bulk operations (this one
+    # keeps CLIENT_MYSQL, so it has no MariaDB capabilities): ERR 1295, as from the server.
+    setup = app_session()
+    setup.cursor().execute(f"CREATE TABLE IF NOT EXISTS {DB}.bi_bulk (v INT)")
+    setup.close()
+    c = raw_login()
+    stmt_id, _, nparams = c.prepare(f"INSERT INTO {DB}.bi_bulk VALUES (?)")
+    check(nparams == 1, "prepare reported the wrong parameter count")
+    # flags 128 (types follow), one LONG parameter, one row: indicator 0, value 7.
+    c.command(0xFA, struct.pack("<IH", stmt_id, 128) + bytes([3, 0]) + bytes([0]) + struct.pack("<i", 7))
+    err = raw.Err(c.read_packet())
+    check(err.well_formed and err.code == ER_UNSUPPORTED_PS and err.sqlstate == "HY000", f"bulk: {err!r}")
+    check(c.query("SELECT 'usable'") == [(b"usable",)], "session unusable after ERR 1295")
+    c.close()
+    return repr(err)
+
+
 def case_unknown_command():
     c = raw_login()
     c.command(0x99)
@@ -421,6 +440,8 @@ CASES = [
     ("e2 client vanishes mid statement -> its transaction rolls back", case_vanish_mid_statement),
     ("f malformed COM_STMT_EXECUTE -> ERR 1243/1835", case_malformed_stmt_execute),
     ("g unknown command 0x99 -> ERR 1047, connection usable", case_unknown_command),
+    ("g2 COM_STMT_BULK_EXECUTE without the capability -> ERR 1295, connection usable",
+     case_bulk_without_capability),
     ("h backend killed mid-query -> client gets an error promptly",
      case_backend_killed_mid_query),
 ]
