@@ -45,9 +45,9 @@ std::unique_ptr<asio::ssl::context> make_tls(const config::Tls& tls) {
 
 }  // namespace
 
-std::string probe_server_version(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
+Greeting probe_greeting(const Endpoint& endpoint, std::chrono::milliseconds timeout) {
   asio::io_context ctx{1};
-  std::string version;
+  Greeting greeting;
   auto probe = [&]() -> awaitable<void> {
     tcp::socket socket(ctx);
     boost::system::error_code ec;
@@ -67,11 +67,14 @@ std::string probe_server_version(const Endpoint& endpoint, std::chrono::millisec
       reader.commit(n);
     }
     protocol::Handshake hs;
-    if (!protocol::decode_handshake(pkt.payload, hs)) version = hs.server_version;
+    if (protocol::decode_handshake(pkt.payload, hs)) co_return;
+    greeting.version = hs.server_version;
+    // MariaDB announces its extended capabilities with CLIENT_MYSQL off.
+    greeting.mariadb_caps = (hs.capabilities & protocol::cap::long_password) ? 0 : hs.mariadb_capabilities;
   };
   asio::co_spawn(ctx, probe, asio::detached);
   ctx.run_for(timeout);
-  return version;
+  return greeting;
 }
 
 Server::Server(std::shared_ptr<const config::Config> cfg, std::string config_path)
@@ -79,10 +82,15 @@ Server::Server(std::shared_ptr<const config::Config> cfg, std::string config_pat
   services_.runtime = Runtime::build(cfg);
   services_.rsa_key = protocol::auth::RsaKey::generate();
   services_.tls = make_tls(cfg->tls);
+  // The primary's greeting: its version (unless server_version is set) and the MariaDB
+  // capabilities causeway may offer (only those the primary has: extended metadata came
+  // with MariaDB 10.5, and a backend without it cannot serve a client that has it).
+  const auto& primary = services_.runtime->servers[routing::primary_index(*services_.runtime->configured_topology)];
+  const Greeting greeting = probe_greeting(primary, cfg->timeouts.backend_connect);
+  if (greeting.mariadb_caps) services_.mariadb_caps &= *greeting.mariadb_caps;
   services_.server_version = cfg->server_version;
   if (services_.server_version.empty()) {
-    const auto& primary = services_.runtime->servers[routing::primary_index(*services_.runtime->configured_topology)];
-    services_.server_version = probe_server_version(primary, cfg->timeouts.backend_connect);
+    services_.server_version = greeting.version;
     if (services_.server_version.empty()) {
       spdlog::warn("cannot read the version of primary '{}' ({}:{}); announcing '{}' (set server_version)",
                    primary.name, primary.host, primary.port, fallback_version);

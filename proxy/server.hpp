@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -61,7 +63,11 @@ class Server {
   bool stopping_ = false;
 };
 
-// Reads a server's greeting to learn its version string; empty when unreachable.
-std::string probe_server_version(const Endpoint& endpoint, std::chrono::milliseconds timeout);
+// What a server's greeting says; empty version and no capabilities when unreachable.
+struct Greeting {
+  std::string version;
+  std::optional<std::uint32_t> mariadb_caps;  // MariaDB's extended capabilities (0 for MySQL)
+};
+Greeting probe_greeting(const Endpoint& endpoint, std::chrono::milliseconds timeout);
 
 }  // namespace causeway::proxy

@@ -136,6 +136,9 @@ struct Services {
   std::atomic<std::int64_t> active_clients{0};
   SessionRegistry sessions;
   std::string server_version;  // announced to clients
+  // MariaDB capabilities offered to clients (when the version says MariaDB): those causeway
+  // relays that the primary had at start-up (all of them when it could not be reached).
+  std::uint32_t mariadb_caps = protocol::mariadb_cap::relayable;
   AccountDirectory accounts;   // account_discovery: mysql.user as last read
 };
 

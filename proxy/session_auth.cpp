@@ -57,7 +57,7 @@ awaitable<bool> Session::handshake() {
   if (services.server_version.find("MariaDB") != std::string::npos) {
     // As a MariaDB server greets: CLIENT_MYSQL off, extended capabilities offered.
     hs.capabilities &= ~pr::cap::long_password;
-    hs.mariadb_capabilities = pr::mariadb_cap::relayable;
+    hs.mariadb_capabilities = services.mariadb_caps;
   }
   hs.status_flags = pr::status::autocommit;
   hs.auth_plugin = pr::native_password_plugin;

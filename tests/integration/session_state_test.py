@@ -441,6 +441,20 @@ def server_connection_limit(port):
         admin.close()
 
 
+def greeting_capabilities(port):
+    # The MariaDB capabilities causeway offers are those it relays (bulk operations 4,
+    # extended metadata 8) that the primary has: a client must not negotiate one its
+    # backend connections cannot have.
+    def mariadb_caps(p):
+        c = mysqlraw.RawConn(HOST, p)
+        caps = c.read_handshake()["mariadb_caps"]
+        c.close()
+        return caps
+    primary, offered = mariadb_caps(PRIMARY_PORT), mariadb_caps(port)
+    check("causeway offers the MariaDB capabilities it relays that the primary has",
+          offered == primary & (4 | 8), "causeway %#x, primary %#x" % (offered, primary))
+
+
 def run_case(case, port, *args):
     # One case going wrong (an error where a result was due) must not hide the others.
     try:
@@ -517,7 +531,7 @@ def main():
                      cursor_survives_new_settings, long_data_stays_with_its_session,
                      write_after_state_on_a_replica, procedure_settings,
                      prepared_statements_do_not_pile_up, reset_keeps_database_charset,
-                     pooled_connection_closed_by_server):
+                     pooled_connection_closed_by_server, greeting_capabilities):
             print("--", case.__name__, flush=True)
             run_case(case, proxy.port)
     finally:

@@ -263,7 +263,10 @@ class RawConn:
         caps |= struct.unpack_from("<H", p, pos)[0] << 16
         pos += 2
         auth_len = p[pos]
-        pos += 11  # auth data length + 10 reserved (MariaDB keeps extended caps there)
+        # MariaDB keeps its extended capabilities in the last 4 of the 10 reserved bytes,
+        # with CLIENT_MYSQL (CLIENT_LONG_PASSWORD) off.
+        mariadb_caps = 0 if caps & CLIENT_LONG_PASSWORD else struct.unpack_from("<I", p, pos + 7)[0]
+        pos += 11  # auth data length + 10 reserved
         if caps & CLIENT_SECURE_CONNECTION:
             n = max(13, auth_len - 8)
             salt += p[pos:pos + n - 1]  # the last byte is a NUL terminator
@@ -272,7 +275,7 @@ class RawConn:
         if caps & CLIENT_PLUGIN_AUTH and pos < len(p):
             plugin = p[pos:].split(b"\0", 1)[0].decode()
         self.handshake = dict(version=version, conn_id=conn_id, salt=salt, caps=caps,
-                              charset=charset, plugin=plugin)
+                              charset=charset, plugin=plugin, mariadb_caps=mariadb_caps)
         return self.handshake
 
     def start_tls(self, cafile=None):
