@@ -146,7 +146,7 @@ awaitable<bool> Session::read_first_packet(pr::Packet& out) {
   boost::system::error_code ec;
   co_await client_.read_exactly(asio::buffer(header), ec);
   if (ec) co_return false;
-  const std::size_t len = header[0] | (header[1] << 8) | (header[2] << 16);
+  const std::size_t len = pr::load_u24(header.data());
   client_reader_.feed(header);
   if (len > 0 && len <= client_reader_.max_payload()) {
     auto space = client_reader_.prepare(len);

@@ -47,7 +47,6 @@ class ClientStream {
     std::copy(already_read.begin(), already_read.end(), space.begin());
     compressed_->reader.commit(already_read.size());
   }
-  bool is_compressed() const { return compressed_ != nullptr; }
   // read_some() failed on a packet that does not inflate (the client gets ERR 1157).
   bool compression_failed() const { return compression_failed_; }
   // Client bytes read from the socket and not yet taken (compressed connections only).

@@ -10,15 +10,6 @@
 
 namespace causeway::protocol {
 
-namespace {
-void put3(std::uint8_t* p, std::size_t v) {
-  p[0] = static_cast<std::uint8_t>(v);
-  p[1] = static_cast<std::uint8_t>(v >> 8);
-  p[2] = static_cast<std::uint8_t>(v >> 16);
-}
-std::size_t get3(const std::uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16); }
-}  // namespace
-
 Zlib::Zlib() : deflate_(new z_stream{}), inflate_(new z_stream{}) {
   const bool deflating = deflateInit(deflate_, compression_level) == Z_OK;
   if (deflating && inflateInit(inflate_) == Z_OK) return;
@@ -60,9 +51,9 @@ std::uint8_t Zlib::append(Bytes data, std::uint8_t seq, std::vector<std::uint8_t
       out.resize(header + compressed_header_size);
       out.insert(out.end(), chunk.begin(), chunk.end());
     }
-    put3(out.data() + header, out.size() - header - compressed_header_size);
+    store_u24(out.data() + header, static_cast<std::uint32_t>(out.size() - header - compressed_header_size));
     out[header + 3] = seq++;
-    put3(out.data() + header + 4, plain_length);
+    store_u24(out.data() + header + 4, static_cast<std::uint32_t>(plain_length));
   }
   return seq;
 }
@@ -89,7 +80,7 @@ std::span<std::uint8_t> CompressedReader::prepare(std::size_t n) {
   if (raw_begin_ == raw_end_) raw_begin_ = raw_end_ = 0;
   const std::size_t have = raw_end_ - raw_begin_;
   if (have >= compressed_header_size) {  // room for more of the packet begun, as it arrives
-    const std::size_t whole = compressed_header_size + get3(raw_.data() + raw_begin_);
+    const std::size_t whole = compressed_header_size + load_u24(raw_.data() + raw_begin_);
     if (whole > have) n = std::max(n, std::min<std::size_t>(whole - have, 256 * 1024));
   }
   if (raw_.size() - raw_end_ < n && raw_begin_ > 0) {
@@ -106,27 +97,20 @@ std::size_t CompressedReader::take(Zlib& zlib, std::span<std::uint8_t> out, std:
     const std::size_t have = raw_end_ - raw_begin_;
     if (have < compressed_header_size) return 0;
     const std::uint8_t* h = raw_.data() + raw_begin_;
-    const std::size_t length = get3(h);
+    const std::size_t length = load_u24(h);
     if (have < compressed_header_size + length) return 0;
-    const std::size_t plain_length = get3(h + 4);
+    const std::size_t plain_length = load_u24(h + 4);
     const Bytes payload(h + compressed_header_size, length);
     plain_pos_ = 0;
     next_seq_ = static_cast<std::uint8_t>(h[3] + 1);  // an ERR about this packet answers it
-    // deflate shrinks nothing more than 1032 to 1: a packet claiming more is refused before
-    // anything is allocated for it.
-    if (plain_length > length * 1032 + 64) {
+    if (plain_length == 0) {  // stored as it is
+      plain_.assign(payload.begin(), payload.end());
+    } else if (plain_length > length * 1032 + 64 || !zlib.inflate_exact(payload, plain_length, plain_)) {
+      // deflate shrinks nothing more than 1032 to 1: a packet claiming more is refused before
+      // anything is allocated for it.
       plain_.clear();
       ec = errc::bad_compressed_packet;
       return 0;
-    }
-    if (plain_length == 0) {
-      plain_.assign(payload.begin(), payload.end());
-    } else {
-      if (!zlib.inflate_exact(payload, plain_length, plain_)) {
-        plain_.clear();
-        ec = errc::bad_compressed_packet;
-        return 0;
-      }
     }
     raw_begin_ += compressed_header_size + length;
   }

@@ -7,14 +7,6 @@
 
 namespace causeway::protocol {
 
-namespace {
-
-std::uint32_t frame_length(const std::uint8_t* p) {
-  return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16);
-}
-
-}  // namespace
-
 FrameReader::FrameReader(std::size_t max_payload, std::size_t initial_capacity)
     : buf_(initial_capacity), max_payload_(max_payload) {}
 
@@ -71,7 +63,7 @@ FrameStatus FrameReader::next(Packet& out, std::error_code& ec) {
   std::uint8_t first_seq = 0;
   for (;;) {
     if (end_ - pos < frame_header_size) return FrameStatus::need_more;
-    const std::uint32_t len = frame_length(buf_.data() + pos);
+    const std::uint32_t len = load_u24(buf_.data() + pos);
     const std::uint8_t frame_seq = buf_[pos + 3];
     if (first) {
       if (check_seq_ && !ignore_seq_ && frame_seq != seq) {
@@ -100,7 +92,7 @@ FrameStatus FrameReader::next(Packet& out, std::error_code& ec) {
   std::size_t dst = begin_ + frame_header_size;
   std::size_t write = dst;
   for (;;) {
-    const std::uint32_t len = frame_length(buf_.data() + src);
+    const std::uint32_t len = load_u24(buf_.data() + src);
     if (write != src + frame_header_size) {
       std::memmove(buf_.data() + write, buf_.data() + src + frame_header_size, len);
     }
@@ -119,9 +111,7 @@ FrameStatus FrameReader::next(Packet& out, std::error_code& ec) {
 std::uint8_t finish_packet(std::vector<std::uint8_t>& out, std::size_t header_pos, std::uint8_t seq) {
   std::size_t len = out.size() - header_pos - frame_header_size;
   if (len < max_frame_payload) {
-    out[header_pos] = static_cast<std::uint8_t>(len);
-    out[header_pos + 1] = static_cast<std::uint8_t>(len >> 8);
-    out[header_pos + 2] = static_cast<std::uint8_t>(len >> 16);
+    store_u24(out.data() + header_pos, static_cast<std::uint32_t>(len));
     out[header_pos + 3] = seq;
     return static_cast<std::uint8_t>(seq + 1);
   }

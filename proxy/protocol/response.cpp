@@ -109,7 +109,7 @@ std::size_t ResponseTracker::feed(Bytes data) {
       pos += take;
       if (header_have_ < 4) break;
       header_have_ = 0;
-      frame_len_ = std::uint32_t(header_[0]) | (std::uint32_t(header_[1]) << 8) | (std::uint32_t(header_[2]) << 16);
+      frame_len_ = load_u24(header_.data());
       frame_left_ = frame_len_;
       in_frame_ = true;
       if (!continuation_) {
@@ -170,7 +170,7 @@ bool ResponseTracker::may_be_ok(std::uint8_t first) const {
 // usual; false to stop in front of it, held or with too few bytes to tell yet.
 bool ResponseTracker::pass_next_packet(Bytes rest) {
   if (rest.size() < frame_header_size) return false;
-  const std::uint32_t len = std::uint32_t(rest[0]) | (std::uint32_t(rest[1]) << 8) | (std::uint32_t(rest[2]) << 16);
+  const std::uint32_t len = load_u24(rest.data());
   if (len == 0 || len == max_frame_payload) return true;
   if (rest.size() < frame_header_size + 1) return false;
   if (!may_be_ok(rest[frame_header_size])) return true;

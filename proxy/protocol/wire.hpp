@@ -21,6 +21,17 @@ inline Bytes as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+// A 3-byte little-endian integer in place: the length fields of frame and compressed-packet
+// headers.
+inline std::uint32_t load_u24(const std::uint8_t* p) {
+  return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16);
+}
+inline void store_u24(std::uint8_t* p, std::uint32_t v) {
+  p[0] = static_cast<std::uint8_t>(v);
+  p[1] = static_cast<std::uint8_t>(v >> 8);
+  p[2] = static_cast<std::uint8_t>(v >> 16);
+}
+
 class Reader {
  public:
   explicit Reader(Bytes data) : data_(data) {}
