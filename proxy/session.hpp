@@ -177,6 +177,9 @@ class Session {
   awaitable<std::optional<protocol::ErrPacket>> run_hidden(Backend& backend, protocol::Command cmd,
                                                            protocol::Bytes args);
   awaitable<bool> write_packet(Backend& backend, const protocol::Packet& pkt, protocol::Bytes payload);
+  // `payload` framed as a packet numbered from `seq` (which then names the id after it), in
+  // backend_frame_.
+  asio::const_buffer backend_frames(std::uint8_t& seq, protocol::Bytes payload);
   // Sends a client command to `server` and relays the response. `payload` may differ from
   // cmd.payload when causeway rewrote it (statement ids).
   awaitable<Next> forward(const protocol::Packet& cmd, protocol::Bytes payload, std::size_t server,

@@ -331,11 +331,16 @@ awaitable<bool> Session::write_packet(Backend& backend, const pr::Packet& pkt, p
     // One frame, unchanged: its header still sits right before the payload.
     co_await backend.write(asio::buffer(payload.data() - pr::frame_header_size, payload.size() + pr::frame_header_size), ec);
   } else {
-    backend_frame_.clear();
-    pr::append_packet(backend_frame_, pkt.seq, payload);
-    co_await backend.write(asio::buffer(backend_frame_), ec);
+    std::uint8_t seq = pkt.seq;
+    co_await backend.write(backend_frames(seq, payload), ec);
   }
   co_return !ec;
+}
+
+asio::const_buffer Session::backend_frames(std::uint8_t& seq, pr::Bytes payload) {
+  backend_frame_.clear();
+  seq = pr::append_packet(backend_frame_, seq, payload);
+  return asio::buffer(backend_frame_);
 }
 
 awaitable<Session::Next> Session::forward(const pr::Packet& cmd, pr::Bytes payload, std::size_t server,
@@ -527,10 +532,8 @@ awaitable<bool> Session::relay_local_infile(Backend& backend) {
       sent = co_await write_packet(backend, pkt, pkt.payload);
       seq = static_cast<std::uint8_t>(pkt.last_seq + 1);
     } else {
-      backend_frame_.clear();
-      seq = pr::append_packet(backend_frame_, seq, pkt.payload);
       boost::system::error_code ec;
-      co_await backend.write(asio::buffer(backend_frame_), ec);
+      co_await backend.write(backend_frames(seq, pkt.payload), ec);
       sent = !ec;
     }
     if (!sent) {
