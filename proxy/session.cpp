@@ -348,6 +348,7 @@ void Session::set_consistency(Routed& r) {
   req.consistency = level;
   r.wait = req.rule != nullptr && req.rule->wait_ms >= 0 ? std::chrono::milliseconds(req.rule->wait_ms)
                                                          : consistency_wait(runtime_->config->consistency, level);
+  req.wait_ms = r.wait.count();
   if (req.hint != nullptr && !req.hint->min_gtid.empty()) {
     replication::GtidError error;
     if (auto token = replication::GtidSet::parse(req.hint->min_gtid, error)) {

@@ -83,6 +83,7 @@ void server_object(Json& j, const Snapshot& s, std::size_t i) {
   if (srv.executed) j.field("transactions", srv.lag_transactions);
   else j.null_field("transactions");
   optional_int(j, "ms", srv.lag_ms(s.now));
+  optional_int(j, "apply_delay_ms", srv.last_delay_ms);
   j.end_object();
   const PoolCount pool = s.pool(i);
   j.key("pool").begin_object().field("open", pool.open).field("idle", pool.idle).end_object();

@@ -35,11 +35,18 @@ Eligibility eligibility_for(const Request& req, const SessionState& s, const Top
   return e;
 }
 
-// A replica that could soon qualify: healthy, tracked and within the lag limit.
-bool catching_up(const Topology& t, const Eligibility& e) {
+// A replica that could soon qualify: healthy, tracked and within the lag limit. When a read
+// that waits in vain goes to the primary anyway, also one that can apply the read's
+// requirement within the wait, as far as its lag tells: one whose oldest missing
+// transaction is older than the whole wait would have to apply faster than the primary
+// committed to make it, and waiting for it only delays the read.
+bool catching_up(const Topology& t, const Eligibility& e, const Request& req, const RoutePolicy& p) {
+  const bool estimate = p.timeout_to_primary && req.wait_ms >= 0;
   for (std::size_t i = 0; i < t.servers.size(); ++i) {
     const auto& s = t.servers[i];
-    if (t.writer != i && s.can_serve_reads() && s.weight > 0 && s.tracked() && e.lag_ok(s)) return true;
+    if (t.writer != i && s.can_serve_reads() && s.weight > 0 && s.tracked() && e.lag_ok(s) &&
+        (!estimate || s.lag_ms(req.now) <= req.wait_ms))
+      return true;
   }
   return false;
 }
@@ -52,7 +59,7 @@ Decision replica_or_fallback(const Request& req, const SessionState& s, const To
   if (auto r = pick_replica(t, load, e)) return {Target::Replica, *r, reason};
   if (e.has_requirement() && (pick_replica(t, load, Eligibility{{}, e.max_lag_ms, e.now}) || req.waited)) {
     // Replicas are up but none has the GTIDs: wait for one, or give up by policy.
-    if (!req.waited && catching_up(t, e)) return {Target::Wait, primary_index(t), Reason::WaitForReplica};
+    if (!req.waited && catching_up(t, e, req, policy)) return {Target::Wait, primary_index(t), Reason::WaitForReplica};
     if (!req.waited) return primary(t, Reason::ConsistencyFallback);
     if (policy.timeout_to_primary) return primary(t, Reason::ConsistencyTimeout);
     return {Target::Reject, primary_index(t), Reason::ConsistencyTimeout};

@@ -90,6 +90,9 @@ struct Request {
   // read_your_writes and above a read requires these too. Null: session scope.
   const replication::GtidSet* acknowledged = nullptr;
   bool waited = false;  // the read already waited until its deadline: decide for good
+  // How long the read may wait for a replica in all (ms); -1: no estimate of whether
+  // waiting can succeed.
+  std::int64_t wait_ms = -1;
   std::chrono::steady_clock::time_point now{};  // for replica lag
 };
 

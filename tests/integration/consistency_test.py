@@ -9,10 +9,12 @@ read_your_writes, monotonic and strong is zero.
 """
 import os
 import contextlib
+import json
 import re
 import subprocess
 import sys
 import threading
+import urllib.request
 
 import pymysql
 import pymysql.constants
@@ -347,6 +349,48 @@ def timeout_policy():
         c.close()
 
 
+def status(proxy, path):
+    with urllib.request.urlopen("http://%s:%d%s" % (HOST, proxy.status_port, path), timeout=10) as r:
+        return r.read().decode()
+
+
+def fallbacks(proxy, reason):
+    m = re.search(r'^causeway_consistency_fallbacks_total\{reason="%s"\} (\d+)$' % reason,
+                  status(proxy, "/metrics"), re.M)
+    return int(m.group(1))
+
+
+def out_of_reach():
+    """Replicas further behind than a read's whole wait (500 ms by default) would have to
+    apply faster than the primary committed to serve it in time: a read that needs a fresh
+    write goes to the primary at once instead of waiting in vain. (A replica within reach is
+    still waited for: waits_for_a_lagging_replica.)"""
+    proxy = Causeway(SPLIT, status=True)
+    try:
+        def lags(key):
+            servers = json.loads(status(proxy, "/api/servers"))["servers"]
+            return [s["lag"][key] for s in servers if s["name"] in REPLICAS]
+        c = app(proxy.port)
+        cur = c.cursor()
+        cur.execute("INSERT INTO ct_rows (v) VALUES (8)")
+        check("the status API shows each replica's apply delay once it applied a transaction",
+              wait_until(lambda: all(d is not None and d >= 0 for d in lags("apply_delay_ms"))), str(lags("apply_delay_ms")))
+        with delayed(REPLICA_PORTS, 3600):
+            cur.execute("INSERT INTO ct_rows (v) VALUES (9)")
+            check("the replicas fall further behind than the wait",
+                  wait_until(lambda: min(d or 0 for d in lags("ms")) > 600, 10), str(lags("ms")))
+            timeouts, before = fallbacks(proxy, "consistency_timeout"), fallbacks(proxy, "consistency_fallback")
+            cur.execute("INSERT INTO ct_rows (v) VALUES (10)")
+            check("a read no replica can serve within its wait goes to the primary",
+                  one(cur, "SELECT name FROM whoami") == "primary")
+            after = fallbacks(proxy, "consistency_timeout"), fallbacks(proxy, "consistency_fallback")
+            check("without waiting for its deadline", after == (timeouts, before + 1),
+                  "timeouts %d -> %d, fallbacks %d -> %d" % (timeouts, after[0], before, after[1]))
+        c.close()
+    finally:
+        proxy.stop()
+
+
 def max_lag():
     lagging = NAMES[1]
     with lagging_proxy("consistency:\n  default: eventual\n  max_replica_lag: 300ms\n",
@@ -439,6 +483,7 @@ def main():
     session_scope()
     stream_recovery()
     timeout_policy()
+    out_of_reach()
     max_lag()
     polling()
     return tally.summary()

@@ -285,7 +285,7 @@ TEST_CASE("/api/servers and /api/rules carry names, roles, counts and hits", "[s
   CHECK(servers.find(R"("name":"replica2","address":"127.0.0.1:13308","configured_role":"replica","role":"replica")") !=
         std::string::npos);
   CHECK(servers.find(R"("pool":{"open":2,"idle":2},"statements_total":20})") != std::string::npos);
-  CHECK(servers.find(R"("stream":{"state":"off","error":""},"gtid_executed":null,"gtid_streamed":null,"semi_sync":null,"lag":{"transactions":null,"ms":null})") !=
+  CHECK(servers.find(R"("stream":{"state":"off","error":""},"gtid_executed":null,"gtid_streamed":null,"semi_sync":null,"lag":{"transactions":null,"ms":null,"apply_delay_ms":null})") !=
         std::string::npos);
   const std::string rules = st::rules_json(f.snapshot);
   INFO(rules);

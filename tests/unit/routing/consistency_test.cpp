@@ -126,6 +126,49 @@ TEST_CASE("a read waits when no replica has the GTIDs yet but one is catching up
   }
 }
 
+TEST_CASE("a read does not wait for replicas further behind than its whole wait", "[router][consistency]") {
+  Topology t = tracked();
+  SessionState s;
+  s.written = gtids("0-1-101");  // no replica has it
+  Read r(Consistency::ReadYourWrites);
+  r.req.wait_ms = 500;
+  auto behind = [&](std::chrono::milliseconds lag) {
+    for (std::size_t i = 1; i < 3; ++i) t.servers[i].behind_since = r.req.now - lag;
+  };
+
+  SECTION("a replica less far behind is waited for") {
+    behind(500ms);
+    CHECK(r.decide(s, t).target == Target::Wait);
+  }
+  SECTION("seconds behind: the primary at once") {
+    behind(3s);
+    const Decision d = r.decide(s, t);
+    CHECK(d.target == Target::Primary);
+    CHECK(d.reason == Reason::ConsistencyFallback);
+  }
+  SECTION("one replica within reach is enough") {
+    behind(3s);
+    t.servers[2].behind_since = r.req.now - 10ms;
+    CHECK(r.decide(s, t).target == Target::Wait);
+  }
+  SECTION("a longer wait waits for it") {
+    behind(3s);
+    r.req.wait_ms = 5000;
+    CHECK(r.decide(s, t).target == Target::Wait);
+  }
+  SECTION("with on_timeout: error the read still waits its whole wait") {
+    behind(3s);
+    RoutePolicy p;
+    p.timeout_to_primary = false;
+    CHECK(r.decide(s, t, p).target == Target::Wait);
+  }
+  SECTION("without a known wait it waits as before") {
+    behind(3s);
+    r.req.wait_ms = -1;
+    CHECK(r.decide(s, t).target == Target::Wait);
+  }
+}
+
 TEST_CASE("without GTID tracking a read that needs GTIDs goes to the primary at once", "[router][consistency]") {
   Topology t = tracked();
   for (auto& s : t.servers) {
