@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace causeway::proxy {
@@ -38,7 +39,8 @@ BackendPool::BackendPool(asio::io_context& ctx, std::vector<Endpoint> servers, P
       limits_(limits),
       warming_total_(servers_.size(), 0),
       open_(servers_.size(), 0),
-      waiters_(servers_.size()) {}
+      waiters_(servers_.size()),
+      refused_until_(servers_.size()) {}
 
 void BackendPool::remember(const PoolKey& key, const BackendLogin& login) {
   if (limits_.min_idle == 0 || closed_) return;
@@ -50,7 +52,8 @@ void BackendPool::top_up(const PoolKey& key) {
   auto it = idle_.find(key);
   const std::size_t idle = it == idle_.end() ? 0 : it->second.size();
   auto& warming = warming_[key];
-  while (idle + warming < limits_.min_idle && !at_limit(key.server)) {
+  while (idle + warming < limits_.min_idle && !at_limit(key.server) &&
+         !refusing(key.server, std::chrono::steady_clock::now())) {
     ++warming;
     ++warming_total_[key.server];
     auto task = [this, key]() -> awaitable<void> { co_await warm(key); };
@@ -119,7 +122,7 @@ void BackendPool::give(const PoolKey& key, std::unique_ptr<Backend> backend) {
     return;
   }
   idle_[key].push_back(Idle{std::move(backend), std::chrono::steady_clock::now()});
-  notify(key.server);
+  notify(key.server, &key);
 }
 
 void BackendPool::set_servers(std::vector<Endpoint> servers) {
@@ -127,6 +130,7 @@ void BackendPool::set_servers(std::vector<Endpoint> servers) {
   warming_total_.resize(servers_.size(), 0);
   open_.resize(servers_.size(), 0);
   waiters_.resize(servers_.size());
+  refused_until_.resize(servers_.size());
   for (auto it = idle_.begin(); it != idle_.end();) {
     if (!servers_[it->first.server].removed) {
       ++it;
@@ -161,19 +165,28 @@ std::size_t BackendPool::idle(std::size_t server) const {
   return n;
 }
 
-awaitable<void> BackendPool::wait(std::size_t server, std::chrono::milliseconds timeout) {
+awaitable<void> BackendPool::wait(const PoolKey& key, std::chrono::milliseconds timeout) {
   // Registered for exactly as long as it exists: a waiting session destroyed at shutdown
   // leaves no dangling timer behind.
   struct Waiter {
-    std::deque<asio::steady_timer*>& queue;
+    std::deque<Waiting>& queue;
     asio::steady_timer timer;
-    Waiter(std::deque<asio::steady_timer*>& q, asio::io_context& ctx) : queue(q), timer(ctx) { queue.push_back(&timer); }
-    ~Waiter() { std::erase(queue, &timer); }
+    Waiter(std::deque<Waiting>& q, asio::io_context& ctx, const PoolKey& key) : queue(q), timer(ctx) {
+      queue.push_back({&timer, &key});
+    }
+    ~Waiter() {
+      std::erase_if(queue, [this](const Waiting& w) { return w.timer == &timer; });
+    }
   };
-  Waiter waiter(waiters_[server], ctx_);
+  Waiter waiter(waiters_[key.server], ctx_, key);
   waiter.timer.expires_after(timeout);
   boost::system::error_code ec;
   co_await waiter.timer.async_wait(use_ec(ec));
+}
+
+bool BackendPool::has_waiters(const PoolKey& key) const {
+  const auto& q = waiters_[key.server];
+  return std::any_of(q.begin(), q.end(), [&](const Waiting& w) { return *w.key == key; });
 }
 
 void BackendPool::close() {
@@ -181,11 +194,16 @@ void BackendPool::close() {
   idle_.clear();  // each Backend closes its socket as it goes
 }
 
-void BackendPool::notify(std::size_t server) {
+void BackendPool::notify(std::size_t server, const PoolKey* key) {
   auto& q = waiters_[server];
   if (q.empty()) return;
-  asio::steady_timer* t = q.front();
-  q.pop_front();
+  auto it = q.begin();
+  if (key != nullptr) {
+    const auto same = std::find_if(q.begin(), q.end(), [&](const Waiting& w) { return *w.key == *key; });
+    if (same != q.end()) it = same;
+  }
+  asio::steady_timer* t = it->timer;
+  q.erase(it);
   t->cancel();
 }
 

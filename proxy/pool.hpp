@@ -62,13 +62,23 @@ class BackendPool {
   bool at_limit(std::size_t server) const {
     return limits_.max_per_server != 0 && open_[server] + warming_total_[server] >= limits_.max_per_server;
   }
+  // The server refused a login for its max_connections: until `until` this worker asks it
+  // for no new connection (sessions wait for one to come back instead).
+  void refuse(std::size_t server, std::chrono::steady_clock::time_point until) { refused_until_[server] = until; }
+  std::chrono::steady_clock::time_point refused_until(std::size_t server) const { return refused_until_[server]; }
+  bool refusing(std::size_t server, std::chrono::steady_clock::time_point now) const {
+    return refused_until_[server] > now;
+  }
   // Closes the connection to `server` idle the longest, whatever its user or capabilities:
   // room for a session whose own kind has none idle. False when none is idle.
   bool evict_idle(std::size_t server);
-  // Waits until a connection to `server` is given back or closed, up to `timeout`.
-  awaitable<void> wait(std::size_t server, std::chrono::milliseconds timeout);
-  // Wakes one waiter for `server` (a connection was given back or closed).
-  void notify(std::size_t server);
+  // Waits until a connection to the key's server is given back or closed, up to `timeout`.
+  awaitable<void> wait(const PoolKey& key, std::chrono::milliseconds timeout);
+  // Wakes the waiter for `server` waiting longest: a connection was closed, or given back
+  // (`key`: then the longest waiting for that kind, if any).
+  void notify(std::size_t server, const PoolKey* key = nullptr);
+  // Sessions wait for a connection of this kind: newcomers queue behind them.
+  bool has_waiters(const PoolKey& key) const;
 
   // Closes connections idle for longer than the idle timeout; runs until the context stops.
   awaitable<void> sweep();
@@ -92,7 +102,12 @@ class BackendPool {
   std::vector<std::uint32_t> warming_total_;
   std::unordered_map<PoolKey, std::vector<Idle>, PoolKeyHash> idle_;
   std::deque<std::uint32_t> open_;  // a deque: backends keep pointers to their counter while it grows
-  std::deque<std::deque<asio::steady_timer*>> waiters_;  // grows without moving (waiters hold references)
+  struct Waiting {
+    asio::steady_timer* timer;
+    const PoolKey* key;
+  };
+  std::deque<std::deque<Waiting>> waiters_;  // grows without moving (waiters hold references)
+  std::vector<std::chrono::steady_clock::time_point> refused_until_;
   bool closed_ = false;
 };
 

@@ -63,6 +63,9 @@ class Session {
   // that left (its driver's socket timeout, a killed process) gets its statement stopped
   // and its transaction rolled back (abandon_statement), as when connected directly.
   static constexpr std::chrono::milliseconds busy_check{1000};
+  // After a server refused a connection for its max_connections, how long sessions wait
+  // for one to come back before it is asked again (plus up to as much again, per session).
+  static constexpr std::chrono::milliseconds refusal_pause{50};
   void check_client();
   // KILL CONNECTION from another session: closes the client connection; backend
   // connections are closed, never pooled (one may still be running the killed statement).

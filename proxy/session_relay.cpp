@@ -39,7 +39,8 @@ awaitable<std::optional<BackendError>> Session::open_backend(std::size_t server,
 }
 
 // The session's connection to `server`: the one it holds, else one from the worker's pool,
-// else a new one; at the per-server limit it waits for one to come back.
+// else a new one; at the per-server limit, or while the server refuses more connections
+// (its max_connections), it waits for one to come back.
 awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPacket>& error) {
   // A reload may have added server slots since this session began.
   if (server >= backends_.size()) backends_.resize(worker_.runtime->servers.size());
@@ -48,47 +49,82 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
   auto& pool = *worker_.pool;
   const auto timeout = runtime_->config->timeouts.backend_connect;
   const auto deadline = Clock::now() + timeout;
-  bool made_room = false;  // an idle connection was closed for the server's max_connections
+  std::string refused;  // the server's last "Too many connections" message
+  // Sessions already waiting for a connection to this server go first: a newcomer queues
+  // behind them instead of taking the connection that comes back for the longest waiting.
+  const PoolKey key = pool_key(server);
+  bool turn = !pool.has_waiters(key);
   for (int replaced = 0;;) {
     bool pooled = false;
     while (!slot) {
-      if (auto idle = server_checks_login_ ? nullptr : pool.take(pool_key(server), signature_)) {
-        slot = std::move(idle);
-        pooled = true;
-        break;
-      }
-      if (!pool.at_limit(server) || pool.evict_idle(server)) {
-        server_checks_login_ = false;  // whatever the outcome: a refusal ends the login
-        if (auto err = co_await open_backend(server, login_, slot)) {
-          // The server's own max_connections: idle connections of other users or
-          // capability sets make room. The server frees a slot only once it has handled
-          // the close, so the login is retried after a short, growing pause.
-          if (err->from_server && err->err.code == pr::er::con_count && ++replaced < 8) {
-            made_room = pool.evict_idle(server) || made_room;
-            if (made_room) {
-              asio::steady_timer pause(worker_.ctx);
-              pause.expires_after(std::chrono::milliseconds(5 << replaced));
-              boost::system::error_code ec;
-              co_await pause.async_wait(use_ec(ec));
+      if (turn) {
+        if (auto idle = server_checks_login_ ? nullptr : pool.take(key, signature_)) {
+          slot = std::move(idle);
+          pooled = true;
+          break;
+        }
+        if ((!pool.at_limit(server) && !pool.refusing(server, Clock::now())) || pool.evict_idle(server)) {
+          const bool checks_login = server_checks_login_;
+          server_checks_login_ = false;  // whatever the outcome: a refusal ends the login
+          // A server that refused lately is asked by one session at a time.
+          const bool probing = pool.refused_until(server) != Clock::time_point{};
+          if (probing) pool.refuse(server, Clock::now() + refusal_pause);
+          auto err = co_await open_backend(server, login_, slot);
+          if (probing && !err) pool.refuse(server, {});
+          if (err) {
+            // The server's own max_connections (not for a login the server checks: only its
+            // own connection may let that client in). A connection that came back meanwhile
+            // serves; else closing idle ones of other users or capability sets makes room
+            // (the server frees a slot only once it has handled the close: the login is
+            // retried after a short, growing pause); else the session waits, as at causeway's
+            // own limit, for a connection to come back.
+            if (err->from_server && err->err.code == pr::er::con_count && !checks_login) {
+              refused = err->err.message;
+              if (auto idle = pool.take(key, signature_)) {
+                slot = std::move(idle);
+                pooled = true;
+                break;
+              }
+              if (++replaced < 8 && pool.evict_idle(server)) {
+                pool.refuse(server, {});  // the room made is this session's to use
+                asio::steady_timer pause(worker_.ctx);
+                pause.expires_after(std::chrono::milliseconds(5 << replaced));
+                boost::system::error_code ec;
+                co_await pause.async_wait(use_ec(ec));
+                continue;
+              }
+              pool.refuse(server, Clock::now() + refusal_pause);
               continue;
             }
+            error = err->err;
+            co_return nullptr;
           }
-          error = err->err;
-          co_return nullptr;
+          break;
         }
-        break;
       }
+      turn = true;
       const auto now = Clock::now();
       if (now >= deadline) {
         worker_.stats.pool_exhausted.add();
         const auto& ep = worker_.runtime->servers[server];
         error = pr::make_err(pr::er::con_count, "08004",
-                             fmt::format("causeway: every pooled connection to backend '{}' is busy (limit {} "
-                                         "per server, waited {} ms)",
-                                         ep.name, runtime_->config->pool.max_connections_per_server, timeout.count()));
+                             refused.empty()
+                                 ? fmt::format("causeway: every pooled connection to backend '{}' is busy (limit {} "
+                                               "per server, waited {} ms)",
+                                               ep.name, runtime_->config->pool.max_connections_per_server,
+                                               timeout.count())
+                                 : fmt::format("causeway: backend '{}' refuses more connections ({}); none came back "
+                                               "within {} ms",
+                                               ep.name, refused, timeout.count()));
         co_return nullptr;
       }
-      co_await pool.wait(server, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+      // While the server refuses, a waiting session asks it again once the pause is over
+      // (staggered per session) unless a connection comes back first.
+      auto wait_for = deadline - now;
+      if (pool.refusing(server, now))
+        wait_for = std::min(wait_for, pool.refused_until(server) - now +
+                                          std::chrono::milliseconds(connection_id_ % refusal_pause.count()));
+      co_await pool.wait(key, std::chrono::duration_cast<std::chrono::milliseconds>(wait_for));
     }
     if (auto err = co_await sync_state(*slot)) {
       // A pooled connection the server closed while it sat idle (wait_timeout, KILL): none

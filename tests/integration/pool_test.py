@@ -148,6 +148,55 @@ def connection_scoped_results():
         proxy.stop()
 
 
+def server_max_connections():
+    """The primary's own max_connections below what the clients run at once: statements wait
+    for a connection to come back, as at causeway's own limit, instead of failing with the
+    server's 1040 (a server that is full refuses a login before checking it, so the refusal
+    says nothing about the client)."""
+    user = ("maxconn", "maxconn")
+    create_user(user)
+    proxy = Causeway("workers: 1\n", users=[user])
+    admin = pymysql.connect(host=HOST, port=PRIMARY_PORT, user=ROOT[0], password=ROOT[1], autocommit=True)
+    acur = admin.cursor()
+    acur.execute("SELECT @@global.max_connections")
+    saved = acur.fetchone()[0]
+    clients = [pymysql.connect(host=HOST, port=proxy.port, user=user[0], password=user[1], database="demo",
+                               autocommit=True) for _ in range(16)]
+    errors = []
+
+    def run(c):
+        try:
+            cur = c.cursor()
+            for _ in range(5):
+                cur.execute("/* causeway: route=primary */ SELECT SLEEP(0.05)")
+                cur.fetchall()
+        except pymysql.MySQLError as e:
+            errors.append(str(e.args))
+
+    try:
+        clients[0].cursor().execute("SELECT 1")
+        # The connections of the causeways stopped before (the server counts them until it
+        # has handled their close) are gone first.
+        wait_until(lambda: all(backend_connections(u) == 0 for u in (APP[0], "warmtest", "stickytest")), 30)
+        acur.execute("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
+        # Room for 3 more connections than the server has now.
+        acur.execute("SET GLOBAL max_connections = %d" % (int(acur.fetchone()[1]) + 3))
+        threads = [threading.Thread(target=run, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        opened = backend_connections(user[0])
+    finally:
+        acur.execute("SET GLOBAL max_connections = %d" % saved)
+        admin.close()
+        for c in clients:
+            c.close()
+        proxy.stop()
+    check("16 clients' statements ran on the few connections the server allowed", 0 < opened <= 4, "%d" % opened)
+    check("every statement waited for a connection instead of failing", not errors, "; ".join(errors[:3]))
+
+
 def main():
     create_user(APP)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -235,6 +284,7 @@ def main():
     check("causeway exits 0 after SIGTERM", status == 0, "status %s" % status)
     warm_up()
     connection_scoped_results()
+    server_max_connections()
     failed = results.count(False)
     print("pool: %d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0
