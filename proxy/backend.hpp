@@ -98,7 +98,8 @@ class Backend {
 
   // The session state this connection has: the session brings it in step before use.
   struct Applied {
-    std::string schema;
+    std::string schema;            // the connection's database ("": none)
+    bool reselect_schema = false;  // a reset kept `schema` but not its character set: USE it again
     std::uint64_t signature = 0;   // the replayed session variables; 0: server defaults
     bool multi_statements = true;  // COM_SET_OPTION state
     bool gtid_tracking = false;    // the server reports commit GTIDs in OK packets

@@ -28,8 +28,8 @@ constexpr std::chrono::milliseconds check_after{1000};
 std::size_t PoolKeyHash::operator()(const PoolKey& k) const noexcept {
   std::size_t h = std::hash<std::string>{}(k.user);
   h ^= (k.server + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2));
-  h ^= (std::size_t(k.caps) << 8 | k.charset | std::size_t(k.mariadb_caps) << 40) + 0x9e3779b97f4a7c15ull + (h << 6) +
-       (h >> 2);
+  h ^= (std::size_t(k.caps) << 8 | k.charset | std::size_t(k.mariadb_caps) << 40 | std::size_t(k.no_database) << 39) +
+       0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
   return h;
 }
 

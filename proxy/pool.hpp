@@ -23,6 +23,8 @@ struct PoolKey {
   protocol::Caps caps = 0;  // the capabilities that change how the server behaves
   std::uint8_t charset = 0;
   std::uint32_t mariadb_caps = 0;
+  // For sessions without a database: a connection that ever had one cannot drop it again.
+  bool no_database = false;
   bool operator==(const PoolKey&) const = default;
 };
 

@@ -483,7 +483,7 @@ PoolKey Session::pool_key(std::size_t server) const {
                                  pr::cap::deprecate_eof | pr::cap::session_track | pr::cap::interactive |
                                  pr::cap::long_flag | pr::cap::odbc | pr::cap::no_schema;
   return PoolKey{server, login_.user, client_caps_ & behaviour, login_.charset,
-                 login_.mariadb_caps & pr::mariadb_cap::layout};
+                 login_.mariadb_caps & pr::mariadb_cap::layout, schema_.empty()};
 }
 
 awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
@@ -503,7 +503,7 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
   Backend& backend = *backends_[server];
   switch (command) {
     case pr::Command::init_db:
-      schema_ = std::string(pr::as_string_view(cmd.payload.subspan(1)));
+      select_schema(pr::as_string_view(cmd.payload.subspan(1)));
       backend.applied.schema = schema_;
       break;
     case pr::Command::reset_connection:

@@ -126,6 +126,13 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
                                           std::chrono::milliseconds(connection_id_ % refusal_pause.count()));
       co_await pool.wait(key, std::chrono::duration_cast<std::chrono::milliseconds>(wait_for));
     }
+    if (pooled && schema_.empty() && !slot->applied.schema.empty() && ++replaced < 8) {
+      // A session without a database cannot use a connection that has one (no statement
+      // unselects it): pooled as without one by a session whose USE went unseen.
+      slot->close();
+      slot.reset();
+      continue;
+    }
     if (auto err = co_await sync_state(*slot)) {
       // A pooled connection the server closed while it sat idle (wait_timeout, KILL): none
       // of the client's statement went out yet, so take another one.
@@ -164,7 +171,7 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
       }
       // The reset keeps the database but sets character_set_database and
       // collation_database to the server's defaults: select it again below.
-      applied.schema.clear();
+      applied.reselect_schema = !applied.schema.empty();
     }
     // Until the whole list went through the connection's settings are nobody's: a failed
     // replay leaves it to be reset before any other use.
@@ -177,9 +184,10 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
     applied.unknown = false;
     applied.signature = signature_;
   }
-  if (!schema_.empty() && applied.schema != schema_) {
+  if (!schema_.empty() && (applied.schema != schema_ || applied.reselect_schema)) {
     if (auto err = co_await run_hidden(backend, pr::Command::init_db, pr::as_bytes(schema_))) co_return err;
     applied.schema = schema_;
+    applied.reselect_schema = false;
   }
   if (login_.track_gtids && !applied.gtid_tracking && (backend.caps() & pr::cap::session_track)) {
     // MariaDB adds last_gtid to what it tracks; MySQL tracks the session's own GTIDs.

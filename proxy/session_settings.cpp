@@ -59,11 +59,16 @@ void Session::note_unrecorded_settings(std::size_t server) {
   if (server < backends_.size() && backends_[server]) backends_[server]->applied.signature = signature_;
 }
 
+void Session::select_schema(std::string_view schema) {
+  schema_ = schema;
+  login_.database = schema_;
+}
+
 // SET and USE ran on one backend; the others learn them before their next use.
 void Session::record_session_statement(const routing::Classification& c, std::string_view sql) {
   if (c.wait_timeout && !c.has(routing::flag::MultiStatement)) set_wait_timeout(*c.wait_timeout);
   if (c.action == routing::StatementAction::Use) {
-    schema_ = std::string(c.object);
+    select_schema(c.object);
     if (Backend* last = last_backend()) last->applied.schema = schema_;
     return;
   }

@@ -376,6 +376,29 @@ def reset_keeps_database_charset(port):
           repr(seen))
 
 
+def session_without_database(port):
+    """A session that logged in without a database has none, whichever pooled connection
+    runs its statements (a database, once selected on a connection, cannot be unselected)."""
+    for _ in range(3):  # connections with demo selected, on the primary and the replicas
+        c = app(port)
+        one(c.cursor(), "SELECT COUNT(*) FROM whoami")
+        one(c.cursor(), "SELECT @@hostname FOR UPDATE")
+        c.close()
+    for _ in range(3):
+        c = pymysql.connect(host=HOST, port=port, user=APP[0], password=APP[1], autocommit=True)
+        cur = c.cursor()
+        seen = (one(cur, "SELECT DATABASE()"), one(cur, "SELECT DATABASE() FOR UPDATE"))
+        check("a session without a database has none, on replicas and the primary", seen == (None, None), repr(seen))
+        try:
+            cur.execute("SELECT COUNT(*) FROM whoami")
+            check("an unqualified table name is refused as by the server", False, repr(cur.fetchall()))
+        except pymysql.MySQLError as e:
+            check("an unqualified table name is refused as by the server", e.args[0] == 1046, str(e.args))
+        cur.execute("USE demo")
+        check("after USE it has one", one(cur, "SELECT DATABASE()") == "demo")
+        c.close()
+
+
 def pooled_connection_closed_by_server(port):
     c = app(port)
     cur = c.cursor()
@@ -530,7 +553,7 @@ def main():
                      procedure_with_cursor, same_text_statements, pipelined_prepare_execute,
                      cursor_survives_new_settings, long_data_stays_with_its_session,
                      write_after_state_on_a_replica, procedure_settings,
-                     prepared_statements_do_not_pile_up, reset_keeps_database_charset,
+                     prepared_statements_do_not_pile_up, reset_keeps_database_charset, session_without_database,
                      pooled_connection_closed_by_server, greeting_capabilities):
             print("--", case.__name__, flush=True)
             run_case(case, proxy.port)
