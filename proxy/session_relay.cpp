@@ -78,7 +78,9 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
             // (the server frees a slot only once it has handled the close: the login is
             // retried after a short, growing pause); else the session waits, as at causeway's
             // own limit, for a connection to come back.
-            if (err->from_server && err->err.code == pr::er::con_count && !checks_login) {
+            const bool full = err->from_server && err->err.code == pr::er::con_count;
+            if (full) worker_.stats.backend_refused.add();
+            if (full && !checks_login) {
               refused = err->err.message;
               if (auto idle = pool.take(key, signature_)) {
                 slot = std::move(idle);

@@ -51,6 +51,7 @@ struct WorkerStats {
   Counter rule_rejects;             // a routing rule rejected the statement
   Counter read_retries;             // a read moved to the primary after its replica failed
   Counter pool_exhausted;           // a statement found every pooled connection busy until its deadline
+  Counter backend_refused;          // a server refused a connection for its max_connections (ERR 1040)
   Counter bytes_from_backends;
 
   // Consistency (docs/consistency.md).

@@ -84,6 +84,7 @@ inline constexpr ErrorKind error_kinds[] = {
     {"routing_reject", &WorkerStats::routing_rejects},
     {"rule_reject", &WorkerStats::rule_rejects},
     {"pool_exhausted", &WorkerStats::pool_exhausted},
+    {"backend_refused", &WorkerStats::backend_refused},
 };
 
 // Renderers.
