@@ -194,7 +194,8 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
   // client can send PREPARE and EXECUTE (and long data) without waiting in between
   // (Connector/J, the Node connector).
   constexpr std::uint32_t last_prepared = 0xffffffff;
-  if (has_id && id == last_prepared && last_prepared_) id = *last_prepared_;
+  const bool direct = has_id && id == last_prepared;
+  if (direct && last_prepared_) id = *last_prepared_;
   const bool bulk = command == pr::Command::stmt_bulk_execute;
   if (bulk && (login_.mariadb_caps & pr::mariadb_cap::stmt_bulk_operations) == 0) co_return co_await refuse_bulk();
   auto it = has_id ? statements_.find(id) : statements_.end();
@@ -227,6 +228,17 @@ awaitable<bool> Session::on_stmt_command(const pr::Packet& cmd) {
                                                     fmt::format("The statement ({}) has no open cursor.", id)));
       default:
         co_return true;  // long data for a statement without parameters: nothing to do
+    }
+  }
+
+  // A direct execute cannot rely on types from an earlier one: MariaDB refuses one without
+  // them as malformed, where the same bytes under the statement's own id would run with
+  // NULL parameters. The server gets that id, so the check is causeway's.
+  if (direct && command == pr::Command::stmt_execute && stmt.num_params > 0) {
+    const std::size_t flag_at = params_bound_offset(stmt.num_params);
+    if (cmd.payload.size() < flag_at + 1 + 2u * stmt.num_params || cmd.payload[flag_at] == 0) {
+      worker_.stats.malformed_packets.add();
+      co_return co_await send_err(1, pr::make_err(pr::er::malformed_packet, "HY000", "Malformed communication packet"));
     }
   }
 

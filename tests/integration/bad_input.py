@@ -339,6 +339,16 @@ def case_malformed_stmt_execute():
           f"truncated execute: {err!r}")
     notes.append(f"truncated -> {err.code}")
     try:
+        # MariaDB's direct execute (id 0xffffffff: the statement just prepared) without the
+        # parameters' types, as a pipelining driver sends it when it does not know the
+        # parameter count yet: the server refuses it as malformed and runs nothing.
+        c.query("CREATE TEMPORARY TABLE bi_direct (v INT)")
+        c.prepare("INSERT INTO bi_direct VALUES (?)")
+        c.command(raw.COM_STMT_EXECUTE, struct.pack("<IBIB", 0xFFFFFFFF, 0, 1, 1))
+        err = raw.Err(c.read_packet())
+        check(err.well_formed and err.code == ER_MALFORMED_PACKET, f"direct execute without types: {err!r}")
+        check(c.query("SELECT COUNT(*) FROM bi_direct") == [(b"0",)], "the refused direct execute inserted a row")
+        notes.append(f"direct execute without types -> {err.code}")
         ok = c.query("SELECT 6") == [(b"6",)]
         notes.append("connection continued" if ok else "connection answered wrongly")
         check(ok, "session answers wrongly after the malformed execute")
