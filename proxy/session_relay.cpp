@@ -50,13 +50,18 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
   const auto timeout = runtime_->config->timeouts.backend_connect;
   const auto deadline = Clock::now() + timeout;
   std::string refused;  // the server's last "Too many connections" message
-  // Sessions already waiting for a connection to this server go first: a newcomer queues
-  // behind them instead of taking the connection that comes back for the longest waiting.
-  const PoolKey key = pool_key(server);
-  bool turn = !pool.has_waiters(key);
+  std::optional<PoolKey> kind;  // of connection, when the session has none there
+  bool turn = true;
   for (int replaced = 0;;) {
     bool pooled = false;
+    if (!slot && !kind) {
+      kind = pool_key(server);
+      // Sessions already waiting for a connection of this kind go first: a newcomer queues
+      // behind them instead of taking the connection that comes back for the longest waiting.
+      turn = !pool.has_waiters(*kind);
+    }
     while (!slot) {
+      const PoolKey& key = *kind;
       if (turn) {
         if (auto idle = server_checks_login_ ? nullptr : pool.take(key, signature_)) {
           slot = std::move(idle);
