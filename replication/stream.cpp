@@ -407,7 +407,13 @@ void Stream::stream_loop(Session& s) {
   binlog::TransactionTracker transactions;
   PacketReader reader;
   // A live server sends a heartbeat at least every period: three missed is a dead stream.
+  // Not before it has found where to start, though: it reads its binlog up to the start
+  // GTID first and sends nothing meanwhile, which takes seconds in a binlog of gigabytes on
+  // a busy machine (a reconnect would only start that reading over). A heartbeat or a
+  // transaction shows it positioned.
   const auto silence = std::max<std::chrono::milliseconds>(settings_.heartbeat * 3, 2s);
+  const auto positioning = std::max<std::chrono::milliseconds>(silence, 60s);
+  bool positioned = false;
 
   while (!stopping_) {
     // Everything already buffered first; then report the burst; then wait for more.
@@ -426,7 +432,9 @@ void Stream::stream_loop(Session& s) {
       if (std::holds_alternative<binlog::StreamEof>(*packet)) return fail(routing::StreamState::Connecting, "end of stream");
       auto event = decoder.decode(std::get<binlog::StreamEvent>(*packet).event);
       if (!event) return fail(routing::StreamState::Connecting, "undecodable event: " + event.error().message);
+      if (event->get<binlog::Heartbeat>() != nullptr) positioned = true;
       auto done = transactions.on_event(*event);
+      if (done) positioned = true;
       if (!done || done->anonymous()) continue;
       const auto at = Clock::now();
       if (const auto* g = done->mysql()) {
@@ -465,9 +473,10 @@ void Stream::stream_loop(Session& s) {
       }
       report_(std::move(r));
     }
-    if (!wire.buffered() && !wait_readable(wire.fd, silence)) {
+    const auto limit = positioned ? silence : positioning;
+    if (!wire.buffered() && !wait_readable(wire.fd, limit)) {
       if (stopping_) return;
-      return fail(routing::StreamState::Connecting, fmt::format("no event or heartbeat for {} ms", silence.count()));
+      return fail(routing::StreamState::Connecting, fmt::format("no event or heartbeat for {} ms", limit.count()));
     }
     if (!reader.fill(wire)) return fail(routing::StreamState::Connecting, "the server closed the stream");
   }
