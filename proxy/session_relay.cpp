@@ -114,6 +114,13 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
       if (now >= deadline) {
         worker_.stats.pool_exhausted.add();
         const auto& ep = worker_.runtime->servers[server];
+        if (now - worker_.pool_warned >= std::chrono::seconds(10)) {
+          worker_.pool_warned = now;
+          spdlog::warn("backend '{}': a statement got no connection within {} ms ({}); see pool.max_connections_per_"
+                       "server and the server's max_connections",
+                       ep.name, timeout.count(),
+                       refused.empty() ? "every pooled connection busy" : "the server refuses more connections");
+        }
         error = pr::make_err(pr::er::con_count, "08004",
                              refused.empty()
                                  ? fmt::format("causeway: every pooled connection to backend '{}' is busy (limit {} "

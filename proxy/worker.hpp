@@ -50,6 +50,9 @@ struct Worker {
   std::vector<std::uint32_t> outstanding;  // requests in flight per server, this worker
   std::uint32_t rotation = 0;              // tie-breaker for replica choice
   std::unique_ptr<BackendPool> pool;       // idle backend connections of this worker
+  // When a statement last failed for want of a backend connection was logged (at most one
+  // warning per 10 s per worker; the errors_total counters have them all).
+  std::chrono::steady_clock::time_point pool_warned{};
   std::unique_ptr<protocol::Zlib> zlib;    // for compressed clients; made for the first one
   std::vector<Counter> rule_hits;          // per routing rule, in config order
   std::vector<Counter> statements_by_server;  // commands sent to each server
