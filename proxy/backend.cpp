@@ -231,6 +231,12 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
   pr::encode_handshake_response(resp, payload);
   if (auto err = co_await send(seq, payload)) co_return err;
 
+  // A plugin causeway cannot answer, declined with a reply that fails it.
+  std::string declined;
+  const auto cannot_answer = [](std::string_view name) {
+    return fmt::format("the server asks for authentication plugin '{}', which causeway cannot answer for this user",
+                       name);
+  };
   for (;;) {
     if (auto err = co_await read_packet(pkt)) co_return err;
     seq = static_cast<std::uint8_t>(pkt.seq + 1);
@@ -243,6 +249,7 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
     if (pr::is_err(p)) {
       BackendError e{{}, true};
       (void)pr::decode_err(p, caps_, e.err);
+      if (!declined.empty()) co_return local_error(cannot_answer(declined) + " (then: " + e.err.message + ")");
       co_return e;
     }
     if (!p.empty() && p[0] == pr::eof_header) {
@@ -251,7 +258,14 @@ awaitable<std::optional<BackendError>> Backend::login_with(const BackendLogin& l
       plugin = sw.plugin;
       nonce = sw.data;
       auto answer = plugin_response(plugin, pr::as_bytes(nonce), login);
-      if (!answer) co_return local_error("the server asks for authentication plugin '" + plugin + "', which causeway cannot answer for this user");
+      if (!answer && plugin == pr::ed25519_plugin) {
+        // An account may allow several plugins (IDENTIFIED VIA ed25519 ... OR
+        // mysql_native_password ...): a reply that fails this one (no signature) makes
+        // MariaDB try the next, which may be one causeway can answer.
+        declined = plugin;
+        answer.emplace();
+      }
+      if (!answer) co_return local_error(cannot_answer(plugin));
       if (auto err = co_await send(seq, pr::as_bytes(*answer))) co_return err;
       continue;
     }

@@ -129,6 +129,7 @@ inline constexpr std::uint8_t default_charset = 45;
 inline constexpr const char* native_password_plugin = "mysql_native_password";
 inline constexpr const char* caching_sha2_plugin = "caching_sha2_password";
 inline constexpr const char* clear_password_plugin = "mysql_clear_password";
+inline constexpr const char* ed25519_plugin = "client_ed25519";  // MariaDB's auth_ed25519
 
 // Server error codes causeway sends itself (values and SQLSTATEs as MySQL defines them).
 namespace er {

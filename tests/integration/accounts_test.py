@@ -57,6 +57,35 @@ def refused(what, port, user, password, codes=(1045,), **kw):
     check(what, err is not None and err[0] in codes, str(err))
 
 
+def several_plugins():
+    """An account that allows ed25519 or mysql_native_password, listed in causeway's users
+    with its password: the backend login declines ed25519 (causeway cannot sign) and the
+    server takes the native branch, as a client without ed25519 gets in directly."""
+    for port in [PRIMARY_PORT] + [int(p) for p in os.environ["CW_REPLICA_PORTS"].split()]:
+        c = pymysql.connect(host=HOST, port=port, user=ROOT[0], password=ROOT[1], autocommit=True)
+        cur = c.cursor()
+        cur.execute("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'ed25519'")
+        if cur.fetchone()[0] == 0:
+            cur.execute("SET sql_log_bin = 0")
+            cur.execute("INSTALL SONAME 'auth_ed25519'")
+        c.close()
+    admin("DROP USER IF EXISTS 'multi_auth'@'%'",
+          "CREATE USER 'multi_auth'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('ma_pw') "
+          "OR mysql_native_password USING PASSWORD('ma_pw')",
+          "GRANT ALL ON demo.* TO 'multi_auth'@'%'")
+    proxy = Causeway(users=[("multi_auth", "ma_pw")])
+    try:
+        conn = admitted("an account with ed25519 or mysql_native_password logs in through causeway", proxy.port,
+                        "multi_auth", "ma_pw")
+        if conn:
+            check("and runs statements on the primary as itself",
+                  one(conn, "SELECT CURRENT_USER() FOR UPDATE") == "multi_auth@%")
+            conn.close()
+    finally:
+        proxy.stop()
+        admin("DROP USER IF EXISTS 'multi_auth'@'%'")
+
+
 def main():
     users = "'disc_a'@'%', 'disc_a'@'127.0.0.1', 'disc_b'@'10.%', 'disc_c'@'%', 'disc_t'@'%'"
     admin("DROP USER IF EXISTS " + users)
@@ -134,6 +163,7 @@ def main():
     admin("CREATE USER IF NOT EXISTS 'disc_a'@'%' IDENTIFIED BY 'pa'")
     refused("without account_discovery such an account is refused", int(os.environ["CW_PORT"]), "disc_a", "pa")
     admin("DROP USER IF EXISTS " + users)
+    several_plugins()
 
     return tally.summary()
 
