@@ -37,7 +37,7 @@ struct BackendLogin {
   std::string user;
   std::optional<std::string> password;                   // clear text, when known
   std::optional<protocol::auth::Sha1> sha1_password;     // SHA1(pw), from native auth
-  std::string database;
+  std::string database;  // to connect with; a session's login_ has its current one (USE moves it)
   protocol::Caps caps = 0;  // the client's capabilities, mirrored so bytes relay unchanged
   std::uint32_t mariadb_caps = 0;  // the client's MariaDB extended capabilities (mariadb_cap::relayable)
   std::uint8_t charset = protocol::default_charset;

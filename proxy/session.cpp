@@ -305,7 +305,7 @@ void Session::route_sql(const routing::Classification& c, std::string_view sql, 
   if (const auto& rules = runtime_->rules; rules && rules->size() > 0) {
     routing::RuleContext ctx;
     ctx.user = user_;
-    ctx.schema = schema_;
+    ctx.schema = login_.database;
     ctx.client = client_ip_;
     ctx.statement = &c;
     ctx.sql = sql;
@@ -483,7 +483,7 @@ PoolKey Session::pool_key(std::size_t server) const {
                                  pr::cap::deprecate_eof | pr::cap::session_track | pr::cap::interactive |
                                  pr::cap::long_flag | pr::cap::odbc | pr::cap::no_schema;
   return PoolKey{server, login_.user, client_caps_ & behaviour, login_.charset,
-                 login_.mariadb_caps & pr::mariadb_cap::layout, schema_.empty()};
+                 login_.mariadb_caps & pr::mariadb_cap::layout, login_.database.empty()};
 }
 
 awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
@@ -504,7 +504,7 @@ awaitable<bool> Session::on_session_command(const pr::Packet& cmd) {
   switch (command) {
     case pr::Command::init_db:
       select_schema(pr::as_string_view(cmd.payload.subspan(1)));
-      backend.applied.schema = schema_;
+      backend.applied.schema = login_.database;
       break;
     case pr::Command::reset_connection:
       forget_session_settings();
@@ -565,7 +565,6 @@ awaitable<bool> Session::change_user(const pr::Packet& cmd) {
   user_ = cu.username;
   worker_.services.sessions.add(connection_id_, SessionRegistry::Entry{&worker_, this, user_, running_});
   forget_session_settings();
-  schema_ = login_.database;
   multi_statements_ = (client_caps_ & pr::cap::multi_statements) != 0;
   co_return co_await send_ok(seq);
 }

@@ -153,7 +153,8 @@ class Session {
   void note_commit_gtid(const Backend& backend, protocol::Bytes session_state);
   awaitable<bool> send_reject(const Routed& routed);
   void record_session_statement(const routing::Classification& c, std::string_view sql);
-  // USE / COM_INIT_DB succeeded: the session's database, also for connections opened later.
+  // USE / COM_INIT_DB succeeded: the session's database (login_.database, "" none), also for
+  // connections opened later.
   void select_schema(std::string_view schema);
 
   // Backends and relaying (session_relay.cpp).
@@ -280,7 +281,6 @@ class Session {
   routing::Consistency session_level_ = routing::Consistency::Unspecified;  // SET causeway_consistency
   std::string_view routing_sql_;        // the statement being routed (for the decision sample)
   Clock::time_point wait_started_{};    // set while a read waits for a replica
-  std::string schema_;                // the session's database ("" none); login_.database follows it
   std::vector<std::string> replay_;  // successful session SET statements, in order
   std::uint64_t signature_ = 0;      // of replay_; 0 when empty (server defaults)
   bool unrecorded_settings_ = false; // see note_unrecorded_settings

@@ -116,7 +116,6 @@ awaitable<bool> Session::handshake() {
   // the client's schema): a wrong schema or a backend refusal reaches the client as the
   // answer to its login, as it would from the server.
   const std::size_t primary = routing::primary_index(*worker_.topology);
-  schema_ = login_.database;
   multi_statements_ = (client_caps_ & pr::cap::multi_statements) != 0;
   std::optional<pr::ErrPacket> error;
   Backend* backend = co_await acquire(primary, error);

@@ -140,7 +140,7 @@ awaitable<Backend*> Session::acquire(std::size_t server, std::optional<pr::ErrPa
                                           std::chrono::milliseconds(connection_id_ % refusal_pause.count()));
       co_await pool.wait(key, std::chrono::duration_cast<std::chrono::milliseconds>(wait_for));
     }
-    if (pooled && schema_.empty() && !slot->applied.schema.empty() && ++replaced < 8) {
+    if (pooled && login_.database.empty() && !slot->applied.schema.empty() && ++replaced < 8) {
       // A session without a database cannot use a connection that has one (no statement
       // unselects it): pooled as without one by a session whose USE went unseen.
       slot->close();
@@ -198,9 +198,9 @@ awaitable<std::optional<pr::ErrPacket>> Session::sync_state(Backend& backend) {
     applied.unknown = false;
     applied.signature = signature_;
   }
-  if (!schema_.empty() && (applied.schema != schema_ || applied.reselect_schema)) {
-    if (auto err = co_await run_hidden(backend, pr::Command::init_db, pr::as_bytes(schema_))) co_return err;
-    applied.schema = schema_;
+  if (!login_.database.empty() && (applied.schema != login_.database || applied.reselect_schema)) {
+    if (auto err = co_await run_hidden(backend, pr::Command::init_db, pr::as_bytes(login_.database))) co_return err;
+    applied.schema = login_.database;
     applied.reselect_schema = false;
   }
   if (login_.track_gtids && !applied.gtid_tracking && (backend.caps() & pr::cap::session_track)) {

@@ -60,8 +60,7 @@ void Session::note_unrecorded_settings(std::size_t server) {
 }
 
 void Session::select_schema(std::string_view schema) {
-  schema_ = schema;
-  login_.database = schema_;
+  login_.database = schema;
 }
 
 // SET and USE ran on one backend; the others learn them before their next use.
@@ -69,7 +68,7 @@ void Session::record_session_statement(const routing::Classification& c, std::st
   if (c.wait_timeout && !c.has(routing::flag::MultiStatement)) set_wait_timeout(*c.wait_timeout);
   if (c.action == routing::StatementAction::Use) {
     select_schema(c.object);
-    if (Backend* last = last_backend()) last->applied.schema = schema_;
+    if (Backend* last = last_backend()) last->applied.schema = login_.database;
     return;
   }
   if (c.has(routing::flag::MultiStatement)) return;
