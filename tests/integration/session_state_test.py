@@ -568,6 +568,11 @@ def main():
     finally:
         status = proxy.stop()
     check("causeway is still up and exits 0 after SIGTERM", status == 0, "status %s" % status)
+    # Two statements failed for want of a connection within 10 s: one warning names why.
+    warnings = [l for l in open(proxy.log) if "got no connection within" in l]
+    check("the operator sees one warning naming the server and the busy pool",
+          len(warnings) == 1 and "'primary'" in warnings[0] and "every pooled connection busy" in warnings[0],
+          "".join(warnings))
     proxy = Causeway("pool:\n  max_connections_per_server: 1\nworkers: 1\n",
                      replace=[(r"timeouts:\n", "timeouts:\n  backend_connect: 60s\n")], status=True)
     try:
